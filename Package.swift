@@ -1,0 +1,103 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// Compiler settings shared by every target (see docs/architecture.md).
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "tasker",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "tasker", targets: ["tasker"]),
+        .library(name: "TaskerCore", targets: ["TaskerCore"]),
+        .library(name: "TaskerPostgres", targets: ["TaskerPostgres"]),
+        .library(name: "TaskerAMQP", targets: ["TaskerAMQP"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+    ],
+    targets: [
+        // MARK: Pure domain: templates, DAG, state machines, readiness, backoff, finalization. No I/O.
+        .target(
+            name: "TaskerCore",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // MARK: PostgreSQL adapter: migrations and the task store.
+        .target(
+            name: "TaskerPostgres",
+            dependencies: [
+                "TaskerCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // MARK: AMQP adapter: librabbitmq shim and the Swift client on top.
+        .systemLibrary(
+            name: "CRabbitMQ",
+            path: "Sources/CRabbitMQ",
+            providers: [.apt(["librabbitmq-dev"])]
+        ),
+        .target(
+            name: "TaskerAMQP",
+            dependencies: [
+                "CRabbitMQ",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // MARK: The command-line executable.
+        .executableTarget(
+            name: "tasker",
+            dependencies: [
+                "TaskerCore",
+                "TaskerPostgres",
+                "TaskerAMQP",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // MARK: Tests. Pure logic runs without services; the others need PostgreSQL / RabbitMQ.
+        .testTarget(
+            name: "TaskerCoreTests",
+            dependencies: ["TaskerCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TaskerPostgresTests",
+            dependencies: [
+                "TaskerCore",
+                "TaskerPostgres",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TaskerAMQPTests",
+            dependencies: [
+                "TaskerAMQP",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)
