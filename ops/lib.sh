@@ -44,6 +44,7 @@ rabbit_env() {
   export RABBITMQ_ENABLED_PLUGINS_FILE="$TASKER_RABBIT_DIR/enabled_plugins"
   export RABBITMQ_CONFIG_FILE="$TASKER_RABBIT_DIR/rabbitmq"
   export HOME="${HOME:-/root}"
+  export ERL_CRASH_DUMP="$TASKER_RABBIT_DIR/erl_crash.dump"
 }
 
 rabbitctl() { (rabbit_env; "$RABBIT_BIN/rabbitmqctl" -n "$TASKER_RABBIT_NODE" "$@"); }
