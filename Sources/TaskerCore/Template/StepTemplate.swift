@@ -1,0 +1,33 @@
+/// One step of a task template: a node of the workflow DAG.
+public struct StepTemplate: Sendable, Hashable, Codable {
+    /// Unique within its template.
+    public var name: String
+    /// The registered name of the step handler that runs it.
+    public var handler: String
+    public var description: String?
+    /// Names of the parent steps.
+    public var dependsOn: [String]
+    public var retry: RetryPolicy
+    /// How long one attempt may run before it counts as a retryable "timed out" failure.
+    public var timeoutSeconds: Double
+    /// Passed verbatim to the handler.
+    public var handlerConfig: JSONValue
+
+    public init(
+        name: String,
+        handler: String,
+        description: String? = nil,
+        dependsOn: [String] = [],
+        retry: RetryPolicy = .init(),
+        timeoutSeconds: Double = 300,
+        handlerConfig: JSONValue = .object([:])
+    ) {
+        self.name = name
+        self.handler = handler
+        self.description = description
+        self.dependsOn = dependsOn
+        self.retry = retry
+        self.timeoutSeconds = timeoutSeconds
+        self.handlerConfig = handlerConfig
+    }
+}
