@@ -26,6 +26,11 @@ public struct TemplateLoader: Sendable {
         } catch {
             throw TemplateLoadError(file: file, problems: [TemplateProblem(file: file, message: error.description)])
         }
+        return try load(document: document, file: file)
+    }
+
+    /// Loads a template from an already parsed document (a stored definition, say).
+    public func load(document: JSONValue, file: String) throws(TemplateLoadError) -> TaskTemplate {
         var builder = TemplateBuilder(file: file, environment: environment)
         if let template = builder.build(document), builder.problems.isEmpty {
             return template

@@ -1,0 +1,55 @@
+internal import Foundation
+internal import PostgresNIO
+public import TaskerCore
+
+extension PostgresTaskStore {
+    /// Registers a template version. Registering the same content again is a no-op; registering
+    /// the same `namespace/name@version` with different content is refused (``StoreError/Code/templateConflict``):
+    /// publish a new version instead.
+    @discardableResult
+    public func registerTemplate(_ template: TaskTemplate) async throws -> TemplateRegistration {
+        let version = template.version
+        let hash = template.contentHash
+        let inserted = try await client.query(
+            """
+            INSERT INTO task_templates (namespace, name, version, version_major, version_minor, version_patch, version_pre,
+                                        definition, content_hash)
+            VALUES (\(template.namespace), \(template.name), \(version.description), \(version.major), \(version.minor),
+                    \(version.patch), \(version.prerelease), \(template.definition.canonicalString)::jsonb, \(hash))
+            ON CONFLICT (namespace, name, version) DO NOTHING
+            RETURNING id
+            """,
+            logger: logger
+        ).collectFirst(Int64.self)
+        if let inserted { return TemplateRegistration(id: inserted, created: true) }
+
+        var existing: (Int64, String)?
+        let rows = try await client.query(
+            """
+            SELECT id, content_hash FROM task_templates
+            WHERE namespace = \(template.namespace) AND name = \(template.name) AND version = \(version.description)
+            """,
+            logger: logger
+        )
+        for try await row in rows.decode((Int64, String).self) { existing = row }
+        guard let existing else { throw StoreError(.templateNotFound, "template \(template.key) vanished while registering") }
+        guard existing.1 == hash else {
+            throw StoreError(.templateConflict, "template \(template.key) is already registered with different content; bump its version")
+        }
+        return TemplateRegistration(id: existing.0, created: false)
+    }
+
+    /// Every registered template, re-validated from its stored definition.
+    public func loadTemplates() async throws -> [TaskTemplate] {
+        var templates: [TaskTemplate] = []
+        let rows = try await client.query(
+            "SELECT namespace, name, version, definition::text FROM task_templates ORDER BY namespace, name, id",
+            logger: logger
+        )
+        for try await (namespace, name, version, definition) in rows.decode((String, String, String, String).self) {
+            let label = "registry:\(namespace)/\(name)@\(version)"
+            templates.append(try TemplateLoader().load(document: try JSONValue.parse(definition), file: label))
+        }
+        return templates
+    }
+}

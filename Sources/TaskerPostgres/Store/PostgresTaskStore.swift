@@ -1,0 +1,245 @@
+public import Foundation
+public import Logging
+public import PostgresNIO
+public import TaskerCore
+
+/// Tasks, steps, edges and their audit trails in PostgreSQL.
+///
+/// Every write that belongs together happens in one transaction: a task is created with all
+/// its steps, edges and initial transitions or not at all, and a transition updates the
+/// entity's state and appends its audit row atomically, with a compare-and-set on the
+/// current state. All SQL goes through `PostgresQuery` interpolation (bound parameters).
+///
+/// ```swift
+/// let store = PostgresTaskStore(client: client, logger: logger)
+/// let created = try await store.createTask(plan)
+/// try await store.transitionTask(created.taskID, to: .inProgress)
+/// ```
+/// - Important: `client.run()` must be running while the store is used.
+public struct PostgresTaskStore: Sendable {
+    public let client: PostgresClient
+    let logger: Logger
+
+    public init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    /// Runs `body` in a transaction; an error thrown by `body` is rethrown as is (rolled back),
+    /// not wrapped in `PostgresTransactionError`, so callers can match ``StoreError`` codes.
+    func inTransaction<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+        do {
+            return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+        } catch let error as PostgresTransactionError {
+            if let closureError = error.closureError, error.rollbackError == nil { throw closureError }
+            throw error
+        }
+    }
+
+    // MARK: Creating tasks
+
+    /// Stores a planned task with its steps, edges and initial `pending` transitions, in one transaction.
+    ///
+    /// When another task already has the plan's identity hash, nothing is stored and the existing
+    /// task's id is returned with `duplicate == true`.
+    /// - Throws: ``StoreError`` `.templateNotFound` if the plan's template version is not registered.
+    public func createTask(_ plan: TaskPlan) async throws -> TaskCreation {
+        try await inTransaction { connection in
+            try await Self.createTask(plan, on: connection, logger: logger)
+        }
+    }
+
+    /// ``createTask(_:)`` inside a caller's transaction.
+    public static func createTask(_ plan: TaskPlan, on connection: PostgresConnection, logger: Logger) async throws -> TaskCreation {
+        let inserted = try await connection.query(
+            """
+            INSERT INTO tasks (id, template_id, namespace, name, version, context, identity_hash,
+                               initiator, source_system, reason, tags, priority)
+            SELECT \(plan.taskID), t.id, t.namespace, t.name, t.version, \(plan.context.canonicalString)::jsonb,
+                   \(plan.identityHash), \(plan.initiator), \(plan.sourceSystem), \(plan.reason), \(plan.tags), \(plan.priority)
+            FROM task_templates t
+            WHERE t.namespace = \(plan.template.namespace) AND t.name = \(plan.template.name)
+              AND t.version = \(plan.template.version.description)
+            ON CONFLICT (identity_hash) WHERE identity_hash IS NOT NULL DO NOTHING
+            RETURNING id
+            """,
+            logger: logger
+        ).collectFirst(UUID.self)
+        guard inserted != nil else {
+            if let hash = plan.identityHash,
+                let existing = try await connection.query("SELECT id FROM tasks WHERE identity_hash = \(hash)", logger: logger)
+                    .collectFirst(UUID.self)
+            {
+                return TaskCreation(taskID: existing, duplicate: true)
+            }
+            throw StoreError(.templateNotFound, "template \(plan.template) is not registered")
+        }
+
+        let steps = plan.steps
+        try await connection.query(
+            """
+            INSERT INTO steps (id, task_id, name, handler, position, retryable, max_attempts,
+                               backoff_base_seconds, backoff_max_seconds, backoff_jitter, timeout_seconds, handler_config)
+            SELECT u.id, \(plan.taskID), u.name, u.handler, u.position, u.retryable, u.max_attempts,
+                   u.base, u.max, u.jitter, u.timeout, u.config::jsonb
+            FROM unnest(\(steps.map(\.id))::uuid[], \(steps.map(\.name))::text[], \(steps.map(\.handler))::text[],
+                        \(steps.map(\.position))::int8[], \(steps.map(\.retry.retryable))::bool[],
+                        \(steps.map(\.retry.maxAttempts))::int8[], \(steps.map(\.retry.backoff.baseSeconds))::float8[],
+                        \(steps.map(\.retry.backoff.maxSeconds))::float8[], \(steps.map(\.retry.backoff.jitter))::float8[],
+                        \(steps.map(\.timeoutSeconds))::float8[], \(steps.map(\.handlerConfig.canonicalString))::text[])
+                 AS u(id, name, handler, position, retryable, max_attempts, base, max, jitter, timeout, config)
+            """,
+            logger: logger
+        )
+        if !plan.edges.isEmpty {
+            try await connection.query(
+                """
+                INSERT INTO step_edges (task_id, parent_step_id, child_step_id)
+                SELECT \(plan.taskID), u.parent, u.child
+                FROM unnest(\(plan.edges.map(\.parent))::uuid[], \(plan.edges.map(\.child))::uuid[]) AS u(parent, child)
+                """,
+                logger: logger
+            )
+        }
+        try await connection.query(
+            """
+            WITH task_row AS (
+                INSERT INTO task_transitions (task_id, from_state, to_state, sort_key, most_recent)
+                VALUES (\(plan.taskID), NULL, 'pending', 1, true)
+            )
+            INSERT INTO step_transitions (step_id, task_id, from_state, to_state, sort_key, most_recent)
+            SELECT u.id, \(plan.taskID), NULL, 'pending', 1, true FROM unnest(\(steps.map(\.id))::uuid[]) AS u(id)
+            """,
+            logger: logger
+        )
+        logger.debug("task created", metadata: [LogKeys.taskID: "\(plan.taskID)", LogKeys.template: "\(plan.template)"])
+        return TaskCreation(taskID: plan.taskID, duplicate: false)
+    }
+
+    // MARK: Reading tasks
+
+    /// The task with its steps (in template order) and both audit trails.
+    /// - Throws: ``StoreError`` `.notFound`.
+    public func fetchTask(_ id: UUID) async throws -> TaskDetail {
+        try await client.withConnection { connection in
+            try await Self.fetchTask(id, on: connection, logger: logger)
+        }
+    }
+
+    static func fetchTask(_ id: UUID, on connection: PostgresConnection, logger: Logger) async throws -> TaskDetail {
+        let taskRows = try await connection.query(
+            """
+            SELECT id, namespace, name, version, state, context::text, identity_hash, initiator, source_system, reason,
+                   tags, priority, created_at, updated_at, completed_at
+            FROM tasks WHERE id = \(id)
+            """,
+            logger: logger
+        )
+        var task: StoredTask?
+        for try await row in taskRows.decode(
+            (UUID, String, String, String, String, String, String?, String?, String?, String?, [String], Int, Date, Date, Date?).self
+        ) {
+            task = StoredTask(
+                id: row.0,
+                template: TemplateKey(namespace: row.1, name: row.2, version: SemanticVersion(row.3) ?? SemanticVersion(0, 0, 0)),
+                state: try Self.decodeState(row.4),
+                context: try JSONValue.parse(row.5),
+                identityHash: row.6,
+                initiator: row.7,
+                sourceSystem: row.8,
+                reason: row.9,
+                tags: row.10,
+                priority: row.11,
+                createdAt: row.12,
+                updatedAt: row.13,
+                completedAt: row.14
+            )
+        }
+        guard let task else { throw StoreError(.notFound, "task \(id) does not exist") }
+
+        var parents: [UUID: [UUID]] = [:]
+        let edgeRows = try await connection.query(
+            "SELECT parent_step_id, child_step_id FROM step_edges WHERE task_id = \(id)",
+            logger: logger
+        )
+        for try await (parent, child) in edgeRows.decode((UUID, UUID).self) { parents[child, default: []].append(parent) }
+
+        var steps: [StoredStep] = []
+        let stepRows = try await connection.query(
+            """
+            SELECT id, name, handler, position, state, attempts, retryable, max_attempts, backoff_base_seconds,
+                   backoff_max_seconds, backoff_jitter, timeout_seconds, handler_config::text, next_retry_at,
+                   inputs::text, results::text, last_error::text
+            FROM steps WHERE task_id = \(id) ORDER BY position
+            """,
+            logger: logger
+        )
+        for try await row in stepRows.decode(
+            (UUID, String, String, Int, String, Int, Bool, Int, Double, Double, Double, Double, String, Date?, String?, String?, String?).self
+        ) {
+            steps.append(StoredStep(
+                id: row.0,
+                taskID: id,
+                name: row.1,
+                handler: row.2,
+                position: row.3,
+                state: try Self.decodeStepState(row.4),
+                attempts: row.5,
+                retry: RetryPolicy(retryable: row.6, maxAttempts: row.7, backoff: BackoffPolicy(baseSeconds: row.8, maxSeconds: row.9, jitter: row.10)),
+                timeoutSeconds: row.11,
+                handlerConfig: try JSONValue.parse(row.12),
+                nextRetryAt: row.13,
+                inputs: try row.14.map(JSONValue.parse),
+                results: try row.15.map(JSONValue.parse),
+                lastError: try row.16.map(JSONValue.parse),
+                parents: (parents[row.0] ?? []).sorted { $0.uuidString < $1.uuidString }
+            ))
+        }
+
+        var taskTransitions: [TransitionRecord] = []
+        let taskTransitionRows = try await connection.query(
+            """
+            SELECT from_state, to_state, sort_key, most_recent, metadata::text, created_at
+            FROM task_transitions WHERE task_id = \(id) ORDER BY sort_key
+            """,
+            logger: logger
+        )
+        for try await row in taskTransitionRows.decode((String?, String, Int, Bool, String, Date).self) {
+            taskTransitions.append(TransitionRecord(
+                fromState: row.0, toState: row.1, sortKey: row.2, mostRecent: row.3, metadata: try JSONValue.parse(row.4), createdAt: row.5))
+        }
+
+        var stepTransitions: [UUID: [TransitionRecord]] = [:]
+        let stepTransitionRows = try await connection.query(
+            """
+            SELECT step_id, from_state, to_state, sort_key, most_recent, metadata::text, created_at
+            FROM step_transitions WHERE task_id = \(id) ORDER BY step_id, sort_key
+            """,
+            logger: logger
+        )
+        for try await row in stepTransitionRows.decode((UUID, String?, String, Int, Bool, String, Date).self) {
+            stepTransitions[row.0, default: []].append(TransitionRecord(
+                fromState: row.1, toState: row.2, sortKey: row.3, mostRecent: row.4, metadata: try JSONValue.parse(row.5), createdAt: row.6))
+        }
+        return TaskDetail(task: task, steps: steps, taskTransitions: taskTransitions, stepTransitions: stepTransitions)
+    }
+
+    static func decodeState(_ raw: String) throws -> TaskState {
+        guard let state = TaskState(rawValue: raw) else { throw StoreError(.notFound, "unknown task state '\(raw)' in the database") }
+        return state
+    }
+
+    static func decodeStepState(_ raw: String) throws -> StepState {
+        guard let state = StepState(rawValue: raw) else { throw StoreError(.notFound, "unknown step state '\(raw)' in the database") }
+        return state
+    }
+}
+
+extension PostgresRowSequence {
+    /// The first column of the first row, draining the rest.
+    func collectFirst<Value: PostgresDecodable & Sendable>(_ type: Value.Type) async throws -> Value? {
+        var first: Value?
+        for try await value in self.decode(Value.self) where first == nil { first = value }
+        return first
+    }
+}

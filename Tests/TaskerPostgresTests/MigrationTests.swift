@@ -1,0 +1,50 @@
+import Foundation
+import PostgresNIO
+import Testing
+import TaskerPostgres
+
+@Suite(.timeLimit(.minutes(2))) struct MigrationTests {
+    @Test func appliesFromEmptyAndReapplyingIsANoOp() async throws {
+        try await withFreshDatabase { client, _ in
+            let migrations = try Migration.load(from: TestPaths.migrations)
+            #expect(migrations.first?.version == 1)
+            let migrator = PostgresMigrator(client: client, logger: testLogger)
+            #expect(try await migrator.appliedVersions() == [])
+            let first = try await migrator.migrate(migrations)
+            #expect(first == migrations.map(\.version))
+            let second = try await migrator.migrate(migrations)
+            #expect(second == [])
+            #expect(try await migrator.appliedVersions() == migrations.map(\.version))
+            var tables: [String] = []
+            let rows = try await client.query(
+                "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1", logger: testLogger)
+            for try await name in rows.decode(String.self) { tables.append(name) }
+            #expect(tables == [
+                "step_edges", "step_transitions", "steps", "task_templates", "task_transitions", "tasker_schema_migrations", "tasks",
+            ])
+        }
+    }
+
+    @Test func concurrentMigratorsApplyEachMigrationOnce() async throws {
+        try await withFreshDatabase { client, _ in
+            let migrations = try Migration.load(from: TestPaths.migrations)
+            let applied = try await withThrowingTaskGroup(of: [Int].self) { group in
+                for _ in 0..<4 {
+                    group.addTask { try await PostgresMigrator(client: client, logger: testLogger).migrate(migrations) }
+                }
+                var all: [Int] = []
+                for try await versions in group { all += versions }
+                return all
+            }
+            #expect(applied.sorted() == migrations.map(\.version))
+        }
+    }
+
+    @Test func badFileNamesAreRejected() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mig-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try "SELECT 1".write(to: directory.appendingPathComponent("init.sql"), atomically: true, encoding: .utf8)
+        #expect(throws: MigrationError.self) { try Migration.load(from: directory) }
+    }
+}

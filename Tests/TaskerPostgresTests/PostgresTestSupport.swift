@@ -1,0 +1,80 @@
+import Foundation
+import Logging
+import PostgresNIO
+import TaskerCore
+import TaskerPostgres
+
+/// Runs `body` with a store on the test database (`DATABASE_URL` / `POSTGRES_*`), migrated.
+func withStore<T: Sendable>(
+    database: String? = nil,
+    _ body: @Sendable (PostgresTaskStore) async throws -> T
+) async throws -> T {
+    var configuration = try DatabaseConfiguration.fromEnvironment()
+    if let database { configuration.database = database }
+    let client = PostgresClient(configuration: configuration.clientConfiguration, backgroundLogger: testLogger)
+    return try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { await client.run() }
+        defer { group.cancelAll() }
+        let migrations = try Migration.load(from: TestPaths.migrations)
+        try await PostgresMigrator(client: client, logger: testLogger).migrate(migrations)
+        return try await body(PostgresTaskStore(client: client, logger: testLogger))
+    }
+}
+
+/// Runs `body` with a client connected to a brand-new database, dropped afterwards.
+func withFreshDatabase<T: Sendable>(_ body: @Sendable (PostgresClient, String) async throws -> T) async throws -> T {
+    let name = "tasker_test_\(UUID().uuidString.prefix(8).lowercased())"
+    let admin = try DatabaseConfiguration.fromEnvironment()
+    let adminClient = PostgresClient(configuration: admin.clientConfiguration, backgroundLogger: testLogger)
+    return try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { await adminClient.run() }
+        defer { group.cancelAll() }
+        try await adminClient.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: testLogger)
+        var configuration = admin
+        configuration.database = name
+        let client = PostgresClient(configuration: configuration.clientConfiguration, backgroundLogger: testLogger)
+        let result: Result<T, any Error> = await withTaskGroup(of: Void.self) { inner in
+            inner.addTask { await client.run() }
+            defer { inner.cancelAll() }
+            do { return .success(try await body(client, name)) } catch { return .failure(error) }
+        }
+        try await adminClient.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"), logger: testLogger)
+        return try result.get()
+    }
+}
+
+let testLogger: Logger = {
+    var logger = Logger(label: "tasker.tests")
+    logger.logLevel = ProcessInfo.processInfo.environment["TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
+    return logger
+}()
+
+enum TestPaths {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let migrations = root.appendingPathComponent("migrations")
+    static let examples = root.appendingPathComponent("templates/examples")
+}
+
+/// A template unique to one test, so tests never share rows.
+func uniqueTemplate(_ yaml: String = "", file: String = #function) throws -> TaskTemplate {
+    let namespace = "t_" + UUID().uuidString.prefix(8).lowercased()
+    let text = yaml.isEmpty ? """
+        name: diamond
+        namespace: \(namespace)
+        version: 1.0.0
+        steps:
+          - { name: start, handler: square }
+          - { name: branch_b, handler: square, depends_on: [start] }
+          - { name: branch_c, handler: square, depends_on: [start] }
+          - { name: end, handler: square, depends_on: [branch_b, branch_c] }
+        """ : yaml.replacingOccurrences(of: "NAMESPACE", with: namespace)
+    return try TemplateLoader().load(yaml: text, file: file)
+}
+
+func plan(_ template: TaskTemplate, context: JSONValue = ["even_number": 2], key: String? = nil) throws -> TaskPlan {
+    try TaskPlanner.plan(
+        TaskRequest(namespace: template.namespace, name: template.name, context: context, idempotencyKey: key),
+        template: template,
+        makeID: { UUID() }
+    )
+}
