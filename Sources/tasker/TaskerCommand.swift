@@ -1,0 +1,14 @@
+import ArgumentParser
+
+/// The `tasker` command line: services, migrations, templates and task operations.
+@main
+struct TaskerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tasker",
+        abstract: "Tasker for Swift: a distributed workflow orchestration engine.",
+        subcommands: [
+            MigrateCommand.self,
+            TemplatesCommand.self,
+        ]
+    )
+}
