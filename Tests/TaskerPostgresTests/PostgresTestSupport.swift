@@ -11,7 +11,7 @@ func withStore<T: Sendable>(
 ) async throws -> T {
     var configuration = try DatabaseConfiguration.fromEnvironment()
     if let database { configuration.database = database }
-    let client = PostgresClient(configuration: configuration.clientConfiguration, backgroundLogger: testLogger)
+    let client = configuration.makeClient(logger: testLogger)
     return try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { await client.run() }
         defer { group.cancelAll() }
@@ -25,14 +25,14 @@ func withStore<T: Sendable>(
 func withFreshDatabase<T: Sendable>(_ body: @Sendable (PostgresClient, String) async throws -> T) async throws -> T {
     let name = "tasker_test_\(UUID().uuidString.prefix(8).lowercased())"
     let admin = try DatabaseConfiguration.fromEnvironment()
-    let adminClient = PostgresClient(configuration: admin.clientConfiguration, backgroundLogger: testLogger)
+    let adminClient = admin.makeClient(logger: testLogger)
     return try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { await adminClient.run() }
         defer { group.cancelAll() }
         try await adminClient.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: testLogger)
         var configuration = admin
         configuration.database = name
-        let client = PostgresClient(configuration: configuration.clientConfiguration, backgroundLogger: testLogger)
+        let client = configuration.makeClient(logger: testLogger)
         let result: Result<T, any Error> = await withTaskGroup(of: Void.self) { inner in
             inner.addTask { await client.run() }
             defer { inner.cancelAll() }

@@ -1,5 +1,6 @@
 public import Foundation
 public import PostgresNIO
+public import Logging
 
 /// Where the PostgreSQL server is and how to log in, read from the environment.
 ///
@@ -85,6 +86,17 @@ public struct DatabaseConfiguration: Sendable, Hashable, CustomStringConvertible
         configuration.options.maximumConnections = maximumConnections
         configuration.options.connectTimeout = .seconds(5)
         return configuration
+    }
+
+    /// A postgres-nio client for this configuration; call `run()` on it (in a task group or service group).
+    ///
+    /// The client's background logger is raised to `error`: postgres-nio warns when a query is
+    /// leased while `run()` is still starting in a sibling task, which structured start-up always
+    /// races. Failures still surface as errors thrown from queries.
+    public func makeClient(logger: Logger) -> PostgresClient {
+        var background = logger
+        if background.logLevel < .error { background.logLevel = .error }
+        return PostgresClient(configuration: clientConfiguration, backgroundLogger: background)
     }
 
     /// The location without the password, for logs.

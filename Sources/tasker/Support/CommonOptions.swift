@@ -49,7 +49,7 @@ struct DatabaseOptions: ParsableArguments {
 
     /// Runs `body` with a running PostgreSQL client.
     func withClient<T: Sendable>(logger: Logger, _ body: @Sendable (PostgresClient) async throws -> T) async throws -> T {
-        let client = PostgresClient(configuration: try configuration().clientConfiguration, backgroundLogger: logger)
+        let client = try configuration().makeClient(logger: logger)
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             defer { group.cancelAll() }
