@@ -15,6 +15,7 @@ extension PostgresTaskStore {
     }
 
     /// ``transitionTask(_:to:metadata:)`` inside a caller's transaction.
+    @discardableResult
     public static func transitionTask(
         _ id: UUID,
         to state: TaskState,
@@ -74,6 +75,7 @@ extension PostgresTaskStore {
     }
 
     /// ``transitionStep(_:to:changes:metadata:)`` inside a caller's transaction.
+    @discardableResult
     public static func transitionStep(
         _ id: UUID,
         to state: StepState,
@@ -92,6 +94,7 @@ extension PostgresTaskStore {
             throw StoreError(.transitionRefused, error.description)
         }
         let retryAt = state == .waitingForRetry ? changes.nextRetryAt : nil
+        let deadline = state.isActive ? changes.deadline : nil
         let sortKey = try await connection.query(
             """
             WITH cleared AS (
@@ -102,7 +105,8 @@ extension PostgresTaskStore {
                        inputs = COALESCE(\(changes.inputs?.canonicalString)::jsonb, inputs),
                        results = COALESCE(\(changes.results?.canonicalString)::jsonb, results),
                        last_error = COALESCE(\(changes.lastError?.canonicalString)::jsonb, last_error),
-                       next_retry_at = \(retryAt)
+                       next_retry_at = \(retryAt),
+                       deadline = \(deadline)
                 WHERE id = \(id)
                 RETURNING task_id
             )
@@ -117,5 +121,59 @@ extension PostgresTaskStore {
         ).collectFirst(Int.self)
         logger.debug("step transition", metadata: [LogKeys.stepID: "\(id)", "tasker.transition": "\(current.rawValue) -> \(state.rawValue)"])
         return .applied(from: current.rawValue, sortKey: sortKey ?? 0)
+    }
+}
+
+extension PostgresTaskStore {
+    /// Moves every step of `ids` that may go to `state` there, in two statements whatever the count.
+    ///
+    /// Steps already in `state`, or for which the state machine refuses the transition, are
+    /// skipped (not an error): this is the dispatch path, where "enqueue these if still pending"
+    /// is the question. Returns the moved steps with the state each came from.
+    /// Rows are locked in id order, so concurrent batches cannot deadlock.
+    public static func transitionSteps(
+        _ ids: [UUID],
+        to state: StepState,
+        deadline: Date? = nil,
+        metadata: JSONValue = .object([:]),
+        on connection: PostgresConnection,
+        logger: Logger
+    ) async throws -> [UUID: StepState] {
+        guard !ids.isEmpty else { return [:] }
+        let sources = StepState.machine.sources(of: state).map(\.rawValue)
+        // Statement 1 takes the locks; statement 2 then runs with a snapshot that sees every
+        // transition committed by earlier lock holders.
+        var movable: [UUID: StepState] = [:]
+        let locked = try await connection.query(
+            "SELECT id, state FROM steps WHERE id = ANY(\(ids)) ORDER BY id FOR UPDATE",
+            logger: logger
+        )
+        for try await (id, raw) in locked.decode((UUID, String).self) where sources.contains(raw) {
+            movable[id] = try decodeStepState(raw)
+        }
+        guard !movable.isEmpty else { return [:] }
+        let moving = Array(movable.keys)
+        let stepDeadline = state.isActive ? deadline : nil
+        try await connection.query(
+            """
+            WITH cleared AS (
+                UPDATE step_transitions SET most_recent = false
+                WHERE step_id = ANY(\(moving)) AND most_recent
+                RETURNING step_id, sort_key
+            ), updated AS (
+                UPDATE steps SET state = \(state.rawValue), updated_at = now(), deadline = \(stepDeadline),
+                       next_retry_at = NULL
+                WHERE id = ANY(\(moving))
+                RETURNING id, task_id
+            ), previous AS (
+                SELECT id, task_id, state AS from_state FROM steps WHERE id = ANY(\(moving))
+            )
+            INSERT INTO step_transitions (step_id, task_id, from_state, to_state, sort_key, most_recent, metadata)
+            SELECT u.id, u.task_id, p.from_state, \(state.rawValue), c.sort_key + 1, true, \(metadata.canonicalString)::jsonb
+            FROM updated u JOIN cleared c ON c.step_id = u.id JOIN previous p ON p.id = u.id
+            """,
+            logger: logger
+        )
+        return movable
     }
 }

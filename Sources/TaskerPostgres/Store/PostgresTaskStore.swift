@@ -54,9 +54,10 @@ public struct PostgresTaskStore: Sendable {
         let inserted = try await connection.query(
             """
             INSERT INTO tasks (id, template_id, namespace, name, version, context, identity_hash,
-                               initiator, source_system, reason, tags, priority)
+                               initiator, source_system, reason, tags, priority, steps_total)
             SELECT \(plan.taskID), t.id, t.namespace, t.name, t.version, \(plan.context.canonicalString)::jsonb,
-                   \(plan.identityHash), \(plan.initiator), \(plan.sourceSystem), \(plan.reason), \(plan.tags), \(plan.priority)
+                   \(plan.identityHash), \(plan.initiator), \(plan.sourceSystem), \(plan.reason), \(plan.tags), \(plan.priority),
+                   \(plan.steps.count)
             FROM task_templates t
             WHERE t.namespace = \(plan.template.namespace) AND t.name = \(plan.template.name)
               AND t.version = \(plan.template.version.description)

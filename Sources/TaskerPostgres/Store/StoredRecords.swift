@@ -92,6 +92,8 @@ public struct StepChanges: Sendable, Hashable {
     public var lastError: JSONValue?
     /// Kept only for `waiting_for_retry`; cleared by any other transition.
     public var nextRetryAt: Date?
+    /// When the dispatched or running attempt is due to end; kept only for `enqueued` and `in_progress`.
+    public var deadline: Date?
 
     public init(
         attemptsDelta: Int = 0,
@@ -99,7 +101,8 @@ public struct StepChanges: Sendable, Hashable {
         inputs: JSONValue? = nil,
         results: JSONValue? = nil,
         lastError: JSONValue? = nil,
-        nextRetryAt: Date? = nil
+        nextRetryAt: Date? = nil,
+        deadline: Date? = nil
     ) {
         self.attemptsDelta = attemptsDelta
         self.resetAttempts = resetAttempts
@@ -107,6 +110,7 @@ public struct StepChanges: Sendable, Hashable {
         self.results = results
         self.lastError = lastError
         self.nextRetryAt = nextRetryAt
+        self.deadline = deadline
     }
 }
 

@@ -1,0 +1,35 @@
+/// Per-task step counts, kept incrementally so finalization never rescans a task's steps.
+public struct TaskProgress: Sendable, Hashable {
+    public var total: Int
+    /// `complete` or `resolved_manually`.
+    public var done: Int
+    /// `error`.
+    public var failed: Int
+    /// `enqueued`, `in_progress` or `waiting_for_retry`.
+    public var active: Int
+
+    public init(total: Int, done: Int, failed: Int, active: Int) {
+        self.total = total
+        self.done = done
+        self.failed = failed
+        self.active = active
+    }
+
+    /// What the counts say about the task once every viable step has been dispatched.
+    ///
+    /// Viable steps are dispatched (and so counted as active) in the same transaction that
+    /// made them viable, so a `pending` step left over when nothing is active is blocked by a
+    /// permanent failure upstream: the task has failed. Independent branches keep the task
+    /// running while any of their steps is active.
+    public var outcome: Outcome {
+        if done == total { return .complete }
+        if active > 0 { return .running }
+        return .failed
+    }
+
+    public enum Outcome: Sendable, Hashable {
+        case complete
+        case running
+        case failed
+    }
+}

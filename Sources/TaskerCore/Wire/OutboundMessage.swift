@@ -1,0 +1,43 @@
+public import Foundation
+
+/// A message to publish: where it goes and what it says. Written to the outbox in the same
+/// transaction as the state change it announces, then published with confirms.
+public struct OutboundMessage: Sendable, Hashable {
+    public var exchange: String
+    public var routingKey: String
+    /// The AMQP `type` property: an event name or `workflow.viable_steps_discovered`.
+    public var type: String
+    /// The AMQP `message_id`; consumers may use it to drop duplicates.
+    public var messageID: UUID
+    public var body: Data
+
+    public init(exchange: String, routingKey: String, type: String, messageID: UUID, body: Data) {
+        self.exchange = exchange
+        self.routingKey = routingKey
+        self.type = type
+        self.messageID = messageID
+        self.body = body
+    }
+
+    /// A lifecycle event on the events exchange, routed by its name.
+    public static func event(_ event: LifecycleEvent, topology: WireTopology) throws -> OutboundMessage {
+        OutboundMessage(
+            exchange: topology.eventsExchange,
+            routingKey: event.event.rawValue,
+            type: event.event.rawValue,
+            messageID: event.eventID,
+            body: try WireCoding.encode(event)
+        )
+    }
+
+    /// A step dispatch on the steps exchange, routed by namespace.
+    public static func dispatch(_ dispatch: StepDispatch, topology: WireTopology, messageID: UUID) throws -> OutboundMessage {
+        OutboundMessage(
+            exchange: topology.stepsExchange,
+            routingKey: dispatch.namespace,
+            type: LifecycleEventName.viableStepsDiscovered.rawValue,
+            messageID: messageID,
+            body: try WireCoding.encode(dispatch)
+        )
+    }
+}

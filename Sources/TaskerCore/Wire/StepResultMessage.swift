@@ -1,0 +1,87 @@
+public import Foundation
+
+/// What a worker reports about one step attempt, on the results exchange.
+public struct StepResultMessage: Sendable, Hashable, Codable {
+    /// `step.started`, `step.completed` or `step.failed`.
+    public struct Kind: Sendable, Hashable, Codable, RawRepresentable, CustomStringConvertible {
+        public let rawValue: String
+        public init(rawValue: String) { self.rawValue = rawValue }
+        public init(from decoder: any Decoder) throws { rawValue = try decoder.singleValueContainer().decode(String.self) }
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.singleValueContainer()
+            try container.encode(rawValue)
+        }
+        public var description: String { rawValue }
+        public static let started = Kind(rawValue: LifecycleEventName.stepStarted.rawValue)
+        public static let completed = Kind(rawValue: LifecycleEventName.stepCompleted.rawValue)
+        public static let failed = Kind(rawValue: LifecycleEventName.stepFailed.rawValue)
+    }
+
+    public var schemaVersion: Int
+    public var kind: Kind
+    public var taskID: UUID
+    public var stepID: UUID
+    public var stepName: String
+    public var attempt: Int
+    /// The worker that ran it (host:pid), for the audit trail.
+    public var workerID: String
+    public var occurredAt: Date
+    /// For `completed`: the handler's output.
+    public var results: JSONValue?
+    /// For `completed` and `failed`: how long the handler ran.
+    public var durationMs: Double?
+    /// For `failed`.
+    public var errorMessage: String?
+    public var errorKind: FailureKind?
+    public var errorClass: String?
+    /// For `failed`: a delay the handler asked for before the next attempt (e.g. Retry-After).
+    public var retryAfterSeconds: Double?
+
+    public init(
+        kind: Kind,
+        taskID: UUID,
+        stepID: UUID,
+        stepName: String,
+        attempt: Int,
+        workerID: String,
+        occurredAt: Date,
+        results: JSONValue? = nil,
+        durationMs: Double? = nil,
+        errorMessage: String? = nil,
+        errorKind: FailureKind? = nil,
+        errorClass: String? = nil,
+        retryAfterSeconds: Double? = nil
+    ) {
+        self.schemaVersion = WireCoding.schemaVersion
+        self.kind = kind
+        self.taskID = taskID
+        self.stepID = stepID
+        self.stepName = stepName
+        self.attempt = attempt
+        self.workerID = workerID
+        self.occurredAt = occurredAt
+        self.results = results
+        self.durationMs = durationMs
+        self.errorMessage = errorMessage
+        self.errorKind = errorKind
+        self.errorClass = errorClass
+        self.retryAfterSeconds = retryAfterSeconds
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case schemaVersion = "schema_version"
+        case kind = "event"
+        case taskID = "task_id"
+        case stepID = "step_id"
+        case stepName = "step_name"
+        case attempt
+        case workerID = "worker_id"
+        case occurredAt = "occurred_at"
+        case results
+        case durationMs = "duration_ms"
+        case errorMessage = "error_message"
+        case errorKind = "error_kind"
+        case errorClass = "error_class"
+        case retryAfterSeconds = "retry_after_seconds"
+    }
+}

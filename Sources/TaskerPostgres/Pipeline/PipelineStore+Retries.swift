@@ -1,0 +1,75 @@
+public import Foundation
+internal import PostgresNIO
+internal import TaskerCore
+
+extension PipelineStore {
+    /// Dispatches up to `limit` steps whose retry time has come, in one transaction.
+    /// Concurrent reenqueuers skip each other's rows.
+    public func reenqueueDue(now: Date, limit: Int = 500) async throws -> [OutboxEntry] {
+        try await tasks.inTransaction { connection in
+            var due: [UUID] = []
+            let rows = try await connection.query(
+                """
+                SELECT s.id FROM steps s JOIN tasks t ON t.id = s.task_id
+                WHERE s.state = 'waiting_for_retry' AND s.next_retry_at <= \(now) AND t.state = 'in_progress'
+                ORDER BY s.next_retry_at LIMIT \(limit)
+                FOR UPDATE OF s SKIP LOCKED
+                """,
+                logger: logger
+            )
+            for try await id in rows.decode(UUID.self) { due.append(id) }
+            let messages = try await enqueue(due, now: now, on: connection)
+            return try await insertOutbox(messages, on: connection)
+        }
+    }
+
+    /// The earliest retry time of any step waiting for one.
+    public func nextRetryAt() async throws -> Date? {
+        try await client.query(
+            "SELECT min(next_retry_at) FROM steps WHERE state = 'waiting_for_retry'", logger: logger
+        ).collectFirst(Date?.self) ?? nil
+    }
+
+    /// Handles attempts whose deadline passed `grace` seconds ago without a result: a running
+    /// attempt fails as a timeout (and is retried by the usual rules); a dispatch nobody started
+    /// is published again with a new deadline.
+    public func sweepExpired(now: Date, grace: Double, limit: Int = 200) async throws -> [OutboxEntry] {
+        try await tasks.inTransaction { connection in
+            var expired: [(UUID, String, Int, String)] = []
+            let rows = try await connection.query(
+                """
+                SELECT id, state, attempts, name FROM steps
+                WHERE state IN ('enqueued', 'in_progress') AND deadline < \(now.addingTimeInterval(-grace))
+                ORDER BY deadline LIMIT \(limit) FOR UPDATE SKIP LOCKED
+                """,
+                logger: logger
+            )
+            for try await row in rows.decode((UUID, String, Int, String).self) { expired.append(row) }
+            var messages: [OutboundMessage] = []
+            var redispatch: [UUID] = []
+            for (id, state, attempts, name) in expired {
+                if state == StepState.inProgress.rawValue {
+                    let timeout = StepResultMessage(
+                        kind: .failed, taskID: UUID(), stepID: id, stepName: name, attempt: attempts, workerID: "sweeper",
+                        occurredAt: now, errorMessage: "no result from the worker before the deadline (+\(Int(grace))s grace)",
+                        errorKind: .timeout, errorClass: "DeadlineExceeded")
+                    _ = try await applyResult(timeout, now: now, on: connection, messages: &messages)
+                } else {
+                    redispatch.append(id)
+                }
+            }
+            for row in try await dispatchData(redispatch, on: connection) {
+                try await connection.query(
+                    "UPDATE steps SET deadline = \(now.addingTimeInterval(row.timeoutSeconds)) WHERE id = \(row.stepID)", logger: logger)
+                let dispatch = StepDispatch(
+                    taskID: row.taskID, stepID: row.stepID, stepName: row.stepName, handler: row.handler,
+                    namespace: row.namespace, templateName: row.templateName, templateVersion: row.templateVersion,
+                    attempt: row.attempts + 1, maxAttempts: row.maxAttempts, context: row.context,
+                    parentResults: row.parentResults, handlerConfig: row.handlerConfig, timeoutSeconds: row.timeoutSeconds,
+                    deadline: now.addingTimeInterval(row.timeoutSeconds), dispatchedAt: now)
+                messages.append(try OutboundMessage.dispatch(dispatch, topology: topology, messageID: UUID()))
+            }
+            return try await insertOutbox(messages, on: connection)
+        }
+    }
+}

@@ -1,0 +1,144 @@
+public import Foundation
+public import Logging
+public import PostgresNIO
+public import TaskerCore
+
+/// The database side of the distributed pipeline: every state change the coordinator,
+/// finalizer and reenqueuer make, each in one transaction together with the outbox rows
+/// (dispatches and lifecycle events) that announce it.
+///
+/// Callers publish the returned ``OutboxEntry`` values after the commit and then delete them
+/// (``deleteOutbox(_:)``); rows left behind by a crash are republished by the outbox relay.
+public struct PipelineStore: Sendable {
+    public let tasks: PostgresTaskStore
+    public let topology: WireTopology
+    let logger: Logger
+    var client: PostgresClient { tasks.client }
+
+    public init(client: PostgresClient, topology: WireTopology = .init(), logger: Logger) {
+        self.tasks = PostgresTaskStore(client: client, logger: logger)
+        self.topology = topology
+        self.logger = logger
+    }
+
+    /// The result of a start request.
+    public struct Start: Sendable {
+        public var creation: TaskCreation
+        public var outbox: [OutboxEntry]
+    }
+
+    /// Creates the task, starts it and dispatches its root steps, in one transaction.
+    ///
+    /// A duplicate identity stores nothing new and announces `task.request_deduplicated`.
+    public func startTask(_ plan: TaskPlan, now: Date) async throws -> Start {
+        try await tasks.inTransaction { connection in
+            var messages: [OutboundMessage] = []
+            let creation = try await PostgresTaskStore.createTask(plan, on: connection, logger: logger)
+            if creation.duplicate {
+                messages.append(try event(.taskRequestDeduplicated, task: creation.taskID, now: now))
+                return Start(creation: creation, outbox: try await insertOutbox(messages, on: connection))
+            }
+            try await PostgresTaskStore.transitionTask(plan.taskID, to: .inProgress, on: connection, logger: logger)
+            messages.append(try event(.taskCreated, task: plan.taskID, now: now, details: ["template": .string(plan.template.description)]))
+            messages.append(try event(.taskStarted, task: plan.taskID, now: now))
+            let parents = Set(plan.edges.map(\.child))
+            let roots = plan.steps.filter { !parents.contains($0.id) }.map(\.id)
+            messages += try await enqueue(roots, now: now, on: connection)
+            return Start(creation: creation, outbox: try await insertOutbox(messages, on: connection))
+        }
+    }
+
+    // MARK: Shared pieces
+
+    /// Moves `stepIDs` to `enqueued` (those still pending or due for retry) and builds their dispatches.
+    func enqueue(_ stepIDs: [UUID], now: Date, on connection: PostgresConnection) async throws -> [OutboundMessage] {
+        guard !stepIDs.isEmpty else { return [] }
+        let data = try await dispatchData(stepIDs, on: connection)
+        // The deadline of an enqueued attempt allows for its whole timeout after dispatch.
+        let maxTimeout = data.map(\.timeoutSeconds).max() ?? 0
+        let moved = try await PostgresTaskStore.transitionSteps(
+            stepIDs, to: .enqueued, deadline: now.addingTimeInterval(maxTimeout), on: connection, logger: logger)
+        var messages: [OutboundMessage] = []
+        for row in data where moved[row.stepID] != nil {
+            let dispatch = StepDispatch(
+                taskID: row.taskID, stepID: row.stepID, stepName: row.stepName, handler: row.handler,
+                namespace: row.namespace, templateName: row.templateName, templateVersion: row.templateVersion,
+                attempt: row.attempts + 1, maxAttempts: row.maxAttempts, context: row.context,
+                parentResults: row.parentResults, handlerConfig: row.handlerConfig, timeoutSeconds: row.timeoutSeconds,
+                deadline: now.addingTimeInterval(row.timeoutSeconds), dispatchedAt: now)
+            messages.append(try OutboundMessage.dispatch(dispatch, topology: topology, messageID: UUID()))
+            messages.append(try event(
+                .stepEnqueued, task: row.taskID, now: now, step: row.stepID, stepName: row.stepName,
+                attempt: row.attempts + 1, maxAttempts: row.maxAttempts))
+        }
+        return messages
+    }
+
+    struct DispatchRow {
+        var stepID: UUID
+        var stepName: String
+        var handler: String
+        var attempts: Int
+        var maxAttempts: Int
+        var timeoutSeconds: Double
+        var handlerConfig: JSONValue
+        var taskID: UUID
+        var namespace: String
+        var templateName: String
+        var templateVersion: String
+        var context: JSONValue
+        var parentResults: [String: JSONValue]
+    }
+
+    /// Everything a dispatch carries, for several steps in one query.
+    func dispatchData(_ stepIDs: [UUID], on connection: PostgresConnection) async throws -> [DispatchRow] {
+        let rows = try await connection.query(
+            """
+            SELECT s.id, s.name, s.handler, s.attempts, s.max_attempts, s.timeout_seconds, s.handler_config::text,
+                   t.id, t.namespace, t.name, t.version, t.context::text,
+                   COALESCE((SELECT jsonb_object_agg(p.name, COALESCE(p.results, 'null'::jsonb))
+                             FROM step_edges e JOIN steps p ON p.id = e.parent_step_id
+                             WHERE e.child_step_id = s.id), '{}'::jsonb)::text
+            FROM steps s JOIN tasks t ON t.id = s.task_id
+            WHERE s.id = ANY(\(stepIDs))
+            ORDER BY s.position
+            """,
+            logger: logger
+        )
+        var result: [DispatchRow] = []
+        var contexts: [UUID: JSONValue] = [:]
+        for try await row in rows.decode((UUID, String, String, Int, Int, Double, String, UUID, String, String, String, String, String).self) {
+            let context = try contexts[row.7] ?? JSONValue.parse(row.11)
+            contexts[row.7] = context
+            result.append(DispatchRow(
+                stepID: row.0, stepName: row.1, handler: row.2, attempts: row.3, maxAttempts: row.4, timeoutSeconds: row.5,
+                handlerConfig: try JSONValue.parse(row.6), taskID: row.7, namespace: row.8, templateName: row.9,
+                templateVersion: row.10, context: context, parentResults: try JSONValue.parse(row.12).objectValue ?? [:]))
+        }
+        return result
+    }
+
+    /// A lifecycle event as an outbound message.
+    func event(
+        _ name: LifecycleEventName,
+        task: UUID,
+        now: Date,
+        step: UUID? = nil,
+        stepName: String? = nil,
+        attempt: Int? = nil,
+        maxAttempts: Int? = nil,
+        durationMs: Double? = nil,
+        results: JSONValue? = nil,
+        errorMessage: String? = nil,
+        errorKind: FailureKind? = nil,
+        errorClass: String? = nil,
+        details: [String: JSONValue]? = nil
+    ) throws -> OutboundMessage {
+        try OutboundMessage.event(
+            LifecycleEvent(
+                event: name, eventID: UUID(), occurredAt: now, taskID: task, stepID: step, stepName: stepName,
+                attempt: attempt, maxAttempts: maxAttempts, durationMs: durationMs, results: results,
+                errorMessage: errorMessage, errorKind: errorKind, errorClass: errorClass, details: details),
+            topology: topology)
+    }
+}
