@@ -34,6 +34,7 @@ struct AMQPConnectionTests {
     @Test(
         "10,000 persistent messages with confirms and acks",
         .timeLimit(.minutes(1)),
+        .serialized,
         arguments: [AMQPQueue.QueueType.classic, .quorum]
     )
     func publishAndConsume(queueType: AMQPQueue.QueueType) async throws {
@@ -185,6 +186,23 @@ struct AMQPConnectionTests {
             try await connection.publish(Array("x".utf8), exchange: exchange, routingKey: "nowhere")
             try await connection.deleteQueue(queue)
             try await connection.deleteExchange(exchange)
+        }
+    }
+
+    @Test("a publish to a missing exchange fails and the connection keeps working", .timeLimit(.minutes(1)))
+    func publishToMissingExchange() async throws {
+        let queue = uniqueName()
+        try await withTestConnection { connection in
+            try await connection.declare(AMQPQueue(name: queue, durable: false))
+            let error = await #expect(throws: AMQPError.self) {
+                try await connection.publish(Array("x".utf8), exchange: queue + ".missing", routingKey: "k")
+            }
+            #expect(error?.code == .channelClosed)
+            #expect(error?.replyCode == 404)
+            try await connection.publish(Array("ok".utf8), routingKey: queue)
+            #expect(try await connection.queueInfo(queue).messageCount == 1)
+            #expect(connection.reconnectCount == 0)
+            try await connection.deleteQueue(queue)
         }
     }
 
