@@ -1,0 +1,117 @@
+public import Logging
+
+/// Measures publish-with-confirms and consume-with-ack throughput against a broker.
+///
+/// ```swift
+/// let result = try await AMQPBenchmark.run(url: url, messages: 50_000, size: 200, queueType: .quorum, logger: logger)
+/// print(result.table)
+/// ```
+public struct AMQPBenchmark: Sendable {
+    private init() {}
+
+    /// Publishes `messages` persistent messages of `size` bytes with up to `inFlight` confirms
+    /// outstanding to a fresh queue, then consumes them with manual acks (prefetch `prefetch`) on a
+    /// second connection. The queue is deleted afterwards.
+    public static func run(
+        url: String,
+        messages: Int = 50_000,
+        size: Int = 200,
+        queueType: AMQPQueue.QueueType = .quorum,
+        inFlight: Int = 1000,
+        prefetch: UInt16 = 200,
+        logger: Logger
+    ) async throws -> AMQPBenchmarkResult {
+        precondition(messages > 0 && inFlight > 0, "messages and inFlight must be positive")
+        let queue = "tasker.bench.\(UInt32.random(in: 0...UInt32.max))"
+        let body = [UInt8](repeating: 0x78, count: size)
+        let clock = ContinuousClock()
+        let publisherConfiguration = try AMQPConfiguration(url: url, connectionName: "tasker-bench-publisher")
+        let consumerConfiguration = try AMQPConfiguration(url: url, connectionName: "tasker-bench-consumer")
+
+        return try await AMQPConnection.withConnection(configuration: publisherConfiguration, logger: logger) { publisher in
+            try await publisher.declare(AMQPQueue(name: queue, type: queueType))
+            do {
+                let publishStart = clock.now
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    var started = 0
+                    while started < min(inFlight, messages) {
+                        group.addTask { try await publisher.publish(body, routingKey: queue) }
+                        started += 1
+                    }
+                    while try await group.next() != nil {
+                        if started < messages {
+                            group.addTask { try await publisher.publish(body, routingKey: queue) }
+                            started += 1
+                        }
+                    }
+                }
+                let publishDuration = clock.now - publishStart
+
+                let consumeDuration = try await AMQPConnection.withConnection(configuration: consumerConfiguration, logger: logger) {
+                    consumer in
+                    let consumeStart = clock.now
+                    let deliveries = try await consumer.consume(queue: queue, prefetch: prefetch)
+                    var received = 0
+                    for try await delivery in deliveries {
+                        try delivery.ack()
+                        received += 1
+                        if received == messages { break }
+                    }
+                    let duration = clock.now - consumeStart
+                    await deliveries.cancel()
+                    return duration
+                }
+                try await publisher.deleteQueue(queue)
+                return AMQPBenchmarkResult(
+                    messages: messages, messageSize: size, queueType: queueType, inFlight: inFlight, prefetch: prefetch,
+                    publishDuration: publishDuration, consumeDuration: consumeDuration
+                )
+            } catch {
+                try? await publisher.deleteQueue(queue)
+                throw error
+            }
+        }
+    }
+}
+
+/// Throughput figures measured by ``AMQPBenchmark``.
+public struct AMQPBenchmarkResult: Sendable {
+    public var messages: Int
+    public var messageSize: Int
+    public var queueType: AMQPQueue.QueueType
+    public var inFlight: Int
+    public var prefetch: UInt16
+    public var publishDuration: Duration
+    public var consumeDuration: Duration
+
+    /// Messages per second published and confirmed.
+    public var publishRate: Double { Double(messages) / max(publishDuration.seconds, 1e-9) }
+    /// Messages per second consumed and acknowledged.
+    public var consumeRate: Double { Double(messages) / max(consumeDuration.seconds, 1e-9) }
+
+    /// The figures as a text table.
+    public var table: String {
+        func row(_ cells: [String]) -> String {
+            zip(cells, [34, 10, 10, 12]).map { cell, width in
+                cell.count >= width ? cell : cell + String(repeating: " ", count: width - cell.count)
+            }.joined(separator: " | ")
+        }
+        func format(_ value: Double, decimals: Int) -> String {
+            let factor = pow10(decimals)
+            let rounded = (value * factor).rounded() / factor
+            return decimals == 0 ? "\(Int(rounded))" : "\(rounded)"
+        }
+        let header = "AMQP benchmark: \(messages) persistent messages of \(messageSize) B, \(queueType) queue, "
+            + "\(inFlight) confirms in flight, prefetch \(prefetch)"
+        let lines = [
+            header,
+            row(["operation", "messages", "seconds", "msg/s"]),
+            row([String(repeating: "-", count: 34), String(repeating: "-", count: 10), String(repeating: "-", count: 10), String(repeating: "-", count: 12)]),
+            row(["publish (confirmed)", "\(messages)", format(publishDuration.seconds, decimals: 3), format(publishRate, decimals: 0)]),
+            row(["consume (acked)", "\(messages)", format(consumeDuration.seconds, decimals: 3), format(consumeRate, decimals: 0)]),
+        ]
+        return lines.joined(separator: "\n")
+    }
+
+    private func pow10(_ n: Int) -> Double { (0..<n).reduce(1.0) { value, _ in value * 10 } }
+}

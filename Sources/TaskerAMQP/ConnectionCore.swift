@@ -1,0 +1,199 @@
+import CRabbitMQ
+import Glibc
+import Logging
+import CoreMetrics
+import Synchronization
+
+/// Metadata keys used in log messages.
+enum AMQPLogKey {
+    static let connection = "amqp.connection"
+    static let channel = "amqp.channel"
+    static let queue = "amqp.queue"
+    static let exchange = "amqp.exchange"
+    static let consumerTag = "amqp.consumer.tag"
+    static let error = "amqp.error"
+    static let attempt = "amqp.reconnect.attempt"
+    static let delay = "amqp.reconnect.delay"
+}
+
+/// Counters reported through swift-metrics.
+struct AMQPMetrics: Sendable {
+    let published: Counter
+    let confirmed: Counter
+    let nacked: Counter
+    let returned: Counter
+    let delivered: Counter
+    let acked: Counter
+    let rejected: Counter
+    let reconnects: Counter
+
+    init(connectionName: String) {
+        let dimensions = [("connection", connectionName)]
+        published = Counter(label: "tasker.amqp.published", dimensions: dimensions)
+        confirmed = Counter(label: "tasker.amqp.confirmed", dimensions: dimensions)
+        nacked = Counter(label: "tasker.amqp.nacked", dimensions: dimensions)
+        returned = Counter(label: "tasker.amqp.returned", dimensions: dimensions)
+        delivered = Counter(label: "tasker.amqp.delivered", dimensions: dimensions)
+        acked = Counter(label: "tasker.amqp.acked", dimensions: dimensions)
+        rejected = Counter(label: "tasker.amqp.rejected", dimensions: dimensions)
+        reconnects = Counter(label: "tasker.amqp.reconnects", dimensions: dimensions)
+    }
+}
+
+/// A message to publish, with the continuation resumed once the broker confirmed it.
+struct PublishRequest: Sendable {
+    var exchange: String
+    var routingKey: String
+    var body: [UInt8]
+    var properties: AMQPProperties
+    var mandatory: Bool
+    var continuation: CheckedContinuation<Void, any Error>
+}
+
+/// A consumer registration handed to the connection thread.
+struct ConsumeRequest: Sendable {
+    var queue: String
+    var prefetch: UInt16
+    var tag: String
+    var stream: AsyncThrowingStream<AMQPDelivery, any Error>.Continuation
+    var continuation: CheckedContinuation<Void, any Error>
+}
+
+/// Work submitted by async callers to the thread that owns the C connection.
+enum Command: Sendable {
+    case declareExchange(AMQPExchange, CheckedContinuation<Void, any Error>)
+    case declareQueue(AMQPQueue, CheckedContinuation<AMQPQueueInfo, any Error>)
+    case queueInfo(String, CheckedContinuation<AMQPQueueInfo, any Error>)
+    case bind(AMQPBinding, CheckedContinuation<Void, any Error>)
+    case deleteQueue(String, CheckedContinuation<Void, any Error>)
+    case deleteExchange(String, CheckedContinuation<Void, any Error>)
+    case purgeQueue(String, CheckedContinuation<Int, any Error>)
+    case publish(PublishRequest)
+    case consume(ConsumeRequest)
+    case cancel(tag: String, CheckedContinuation<Void, Never>?)
+    case ack(DeliveryReference, multiple: Bool)
+    case nack(DeliveryReference, multiple: Bool, requeue: Bool)
+    case reject(DeliveryReference, requeue: Bool)
+    case close(CheckedContinuation<Void, Never>)
+
+    /// Completes the command with `error` without running it.
+    func fail(_ error: AMQPError) {
+        switch self {
+        case .declareExchange(_, let c), .bind(_, let c), .deleteQueue(_, let c), .deleteExchange(_, let c):
+            c.resume(throwing: error)
+        case .declareQueue(_, let c), .queueInfo(_, let c): c.resume(throwing: error)
+        case .purgeQueue(_, let c): c.resume(throwing: error)
+        case .publish(let request): request.continuation.resume(throwing: error)
+        case .consume(let request):
+            request.stream.finish(throwing: error)
+            request.continuation.resume(throwing: error)
+        case .cancel(_, let c): c?.resume()
+        case .close(let c): c.resume()
+        case .ack, .nack, .reject: break
+        }
+    }
+}
+
+/// Identifies a delivery on the channel incarnation that received it.
+struct DeliveryReference: Sendable, Hashable {
+    var channel: UInt16
+    var generation: UInt64
+    var deliveryTag: UInt64
+}
+
+/// State shared between async callers and the connection thread.
+///
+/// Callers append ``Command``s under a mutex and write to an eventfd; the connection thread
+/// polls that eventfd together with the socket. The C connection itself is never stored here.
+final class ConnectionCore: Sendable {
+    struct State: Sendable {
+        var commands: [Command] = []
+        var finished = false
+        var connected = false
+        var reconnects = 0
+    }
+
+    let configuration: AMQPConfiguration
+    let logger: Logger
+    let metrics: AMQPMetrics
+    let name: String
+    let wakeFD: Int32
+    private let state = Mutex(State())
+
+    init(configuration: AMQPConfiguration, logger: Logger) throws {
+        let fd = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
+        guard fd >= 0 else {
+            throw AMQPError(code: .connectionFailed, message: "eventfd failed: errno \(errno)")
+        }
+        self.wakeFD = fd
+        self.configuration = configuration
+        self.name = configuration.connectionName ?? "tasker"
+        var logger = logger
+        logger[metadataKey: AMQPLogKey.connection] = "\(self.name)"
+        self.logger = logger
+        self.metrics = AMQPMetrics(connectionName: self.name)
+    }
+
+    deinit { Glibc.close(wakeFD) }
+
+    /// Queues `command` for the connection thread, or fails it if the connection is closed.
+    func submit(_ command: Command) {
+        let accepted = state.withLock { state -> Bool in
+            guard !state.finished else { return false }
+            state.commands.append(command)
+            return true
+        }
+        if accepted {
+            wake()
+        } else {
+            command.fail(AMQPError(code: .clientClosed, message: "the connection is closed"))
+        }
+    }
+
+    func wake() {
+        var one: UInt64 = 1
+        _ = Glibc.write(wakeFD, &one, 8)
+    }
+
+    func drainWakeups() {
+        var value: UInt64 = 0
+        _ = Glibc.read(wakeFD, &value, 8)
+    }
+
+    func takeCommands() -> [Command] {
+        state.withLock { state in
+            let commands = state.commands
+            state.commands.removeAll(keepingCapacity: true)
+            return commands
+        }
+    }
+
+    var hasCommands: Bool { state.withLock { !$0.commands.isEmpty } }
+
+    func requeueFront(_ commands: [Command]) {
+        guard !commands.isEmpty else { return }
+        state.withLock { $0.commands.insert(contentsOf: commands, at: 0) }
+    }
+
+    /// Marks the connection finished and returns the commands still queued.
+    func finish() -> [Command] {
+        state.withLock { state in
+            state.finished = true
+            state.connected = false
+            let commands = state.commands
+            state.commands = []
+            return commands
+        }
+    }
+
+    func setConnected(_ connected: Bool, reconnected: Bool = false) {
+        state.withLock {
+            $0.connected = connected
+            if reconnected { $0.reconnects += 1 }
+        }
+    }
+
+    var isConnected: Bool { state.withLock { $0.connected } }
+    var reconnects: Int { state.withLock { $0.reconnects } }
+    var isFinished: Bool { state.withLock { $0.finished } }
+}

@@ -1,0 +1,22 @@
+import Foundation
+import TaskerAMQP
+import Testing
+
+extension AMQPConnectionTests {
+    /// Runs the benchmark. In a release build (`swift test -c release --filter benchmark`) it also
+    /// checks the throughput targets: 15,000 msg/s publishing with confirms, 20,000 msg/s consuming with acks.
+    @Test("benchmark", .timeLimit(.minutes(1)), .serialized, arguments: [AMQPQueue.QueueType.classic, .quorum])
+    func benchmark(queueType: AMQPQueue.QueueType) async throws {
+        #if DEBUG
+        let messages = 10_000
+        #else
+        let messages = Int(ProcessInfo.processInfo.environment["AMQP_BENCH_MESSAGES"] ?? "") ?? 50_000
+        #endif
+        let result = try await AMQPBenchmark.run(url: amqpURL, messages: messages, size: 200, queueType: queueType, logger: testLogger)
+        print(result.table)
+        #if !DEBUG
+        #expect(result.publishRate >= 15_000)
+        #expect(result.consumeRate >= 20_000)
+        #endif
+    }
+}

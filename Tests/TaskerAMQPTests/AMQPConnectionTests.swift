@@ -1,0 +1,317 @@
+import Foundation
+import TaskerAMQP
+import Testing
+
+/// Integration tests against the real broker (`AMQP_URL`).
+///
+/// The suite is serialized because one test restarts the RabbitMQ application, which would
+/// disturb any AMQP test running at the same time.
+@Suite("AMQP against RabbitMQ", .serialized)
+struct AMQPConnectionTests {
+    @Test("URL parsing")
+    func parsesURL() throws {
+        let configuration = try AMQPConfiguration(url: "amqps://u%40x:p%3Aw@broker.example:5999/%2fprod")
+        #expect(configuration.host == "broker.example")
+        #expect(configuration.port == 5999)
+        #expect(configuration.username == "u@x")
+        #expect(configuration.password == "p:w")
+        #expect(configuration.virtualHost == "/prod")
+        #expect(configuration.tls != nil)
+        let plain = try AMQPConfiguration(url: "amqp://localhost")
+        #expect(plain.port == 5672 && plain.virtualHost == "/" && plain.tls == nil)
+        #expect(throws: AMQPError.self) { try AMQPConfiguration(url: "http://localhost") }
+    }
+
+    @Test("connect failure is reported", .timeLimit(.minutes(1)))
+    func connectFailure() async throws {
+        var configuration = try AMQPConfiguration(url: "amqp://tasker:tasker@127.0.0.1:1/%2f")
+        configuration.connectTimeout = .seconds(2)
+        await #expect(throws: AMQPError.self) {
+            try await AMQPConnection.withConnection(configuration: configuration, logger: testLogger) { _ in }
+        }
+    }
+
+    @Test(
+        "10,000 persistent messages with confirms and acks",
+        .timeLimit(.minutes(1)),
+        .serialized,
+        arguments: [AMQPQueue.QueueType.classic, .quorum]
+    )
+    func publishAndConsume(queueType: AMQPQueue.QueueType) async throws {
+        let queue = uniqueName() + ".\(queueType)"
+        let count = 10_000
+        try await withTestConnection(name: "publisher") { publisher in
+            try await publisher.declare(AMQPQueue(name: queue, type: queueType))
+            let received = try await withTestConnection(name: "consumer") { consumer in
+                let deliveries = try await consumer.consume(queue: queue, prefetch: 200)
+                async let confirmed = publishMessages(publisher, queue: queue, count: count)
+                var seen = Set<Int>()
+                var duplicates = 0
+                for try await delivery in deliveries {
+                    let index = Int(delivery.properties.messageID ?? "") ?? -1
+                    #expect(delivery.properties.persistent)
+                    if !seen.insert(index).inserted && !delivery.isRedelivered { duplicates += 1 }
+                    try delivery.ack()
+                    if seen.count == count { break }
+                }
+                #expect(try await confirmed.count == count)
+                #expect(duplicates == 0)
+                return seen
+            }
+            #expect(received == Set(0..<count))
+            let info = try await publisher.queueInfo(queue)
+            #expect(info.messageCount == 0)
+            #expect(info.consumerCount == 0)
+            try await publisher.deleteQueue(queue)
+        }
+    }
+
+    @Test("message properties round-trip", .timeLimit(.minutes(1)))
+    func properties() async throws {
+        let queue = uniqueName()
+        try await withTestConnection { connection in
+            try await connection.declare(AMQPQueue(name: queue, durable: false, autoDelete: false))
+            let properties = AMQPProperties(
+                contentType: "application/json", messageID: "m-1", correlationID: "c-1", replyTo: "replies",
+                type: "task.created", timestamp: 1_700_000_000, persistent: true, expiration: "60000", priority: 3,
+                headers: ["tenant": "acme", "attempt": 2]
+            )
+            try await connection.publish(Array("{}".utf8), routingKey: queue, properties: properties)
+            let consumer = try await connection.consume(queue: queue, prefetch: 1)
+            var iterator = consumer.makeAsyncIterator()
+            let delivery = try #require(try await iterator.next())
+            #expect(delivery.body == Array("{}".utf8))
+            #expect(delivery.properties == properties)
+            #expect(delivery.properties.stringHeaders == ["tenant": "acme"])
+            #expect(!delivery.isRedelivered)
+            #expect(delivery.routingKey == queue)
+            try delivery.ack()
+            await consumer.cancel()
+            #expect(try await iterator.next() == nil)
+            try await connection.deleteQueue(queue)
+        }
+    }
+
+    @Test("nack/reject without requeue dead-letters; with requeue redelivers", .timeLimit(.minutes(1)))
+    func deadLetteringAndRequeue() async throws {
+        let name = uniqueName()
+        let work = name + ".work"
+        let dlx = name + ".dlx"
+        let dlq = name + ".dlq"
+        try await withTestConnection { connection in
+            try await connection.declare(
+                exchanges: [AMQPExchange(name: dlx, kind: .direct)],
+                queues: [
+                    AMQPQueue(name: dlq),
+                    AMQPQueue(name: work, deadLetterExchange: dlx, deadLetterRoutingKey: "dead"),
+                ],
+                bindings: [AMQPBinding(queue: dlq, exchange: dlx, routingKey: "dead")]
+            )
+            for id in ["reject", "nack", "requeue"] {
+                try await connection.publish(Array(id.utf8), routingKey: work, properties: AMQPProperties(messageID: id))
+            }
+            let consumer = try await connection.consume(queue: work, prefetch: 10)
+            var redelivered = false
+            for try await delivery in consumer {
+                switch (delivery.properties.messageID, delivery.isRedelivered) {
+                case ("reject", _): try delivery.reject(requeue: false)
+                case ("nack", _): try delivery.nack(requeue: false)
+                case ("requeue", false): try delivery.nack(requeue: true)
+                case ("requeue", true):
+                    redelivered = true
+                    try delivery.ack()
+                default: Issue.record("unexpected delivery \(String(describing: delivery.properties.messageID))")
+                }
+                if redelivered { break }
+            }
+            #expect(redelivered)
+            await consumer.cancel()
+
+            let deadLetters = try await connection.consume(queue: dlq, prefetch: 10)
+            var reasons: [String: AMQPDeath] = [:]
+            for try await delivery in deadLetters {
+                let death = try #require(delivery.deaths.first)
+                reasons[delivery.properties.messageID ?? ""] = death
+                try delivery.ack()
+                if reasons.count == 2 { break }
+            }
+            await deadLetters.cancel()
+            #expect(reasons["reject"]?.reason == "rejected")
+            #expect(reasons["nack"]?.reason == "rejected")
+            #expect(reasons["reject"]?.queue == work)
+            #expect(reasons["nack"]?.count == 1)
+            #expect(try await connection.queueInfo(work).messageCount == 0)
+            try await connection.deleteQueue(work)
+            try await connection.deleteQueue(dlq)
+            try await connection.deleteExchange(dlx)
+        }
+    }
+
+    @Test("an unroutable mandatory publish fails", .timeLimit(.minutes(1)))
+    func unroutable() async throws {
+        let name = uniqueName()
+        let exchange = name + ".x"
+        let queue = name + ".q"
+        try await withTestConnection { connection in
+            try await connection.declare(
+                exchanges: [AMQPExchange(name: exchange, kind: .topic)],
+                queues: [AMQPQueue(name: queue)],
+                bindings: [AMQPBinding(queue: queue, exchange: exchange, routingKey: "routed.#")]
+            )
+            // Routable and unroutable publishes in flight together: only the unroutable ones fail.
+            try await withThrowingTaskGroup(of: (String, AMQPError?).self) { group in
+                for index in 0..<20 {
+                    let key = index.isMultiple(of: 2) ? "routed.\(index)" : "nowhere.\(index)"
+                    group.addTask {
+                        do {
+                            try await connection.publish(Array("x".utf8), exchange: exchange, routingKey: key, mandatory: true)
+                            return (key, nil)
+                        } catch let error as AMQPError {
+                            return (key, error)
+                        }
+                    }
+                }
+                for try await (key, error) in group {
+                    if key.hasPrefix("routed") {
+                        #expect(error == nil, "\(key): \(String(describing: error))")
+                    } else {
+                        #expect(error?.code == .unroutable, "\(key)")
+                        #expect(error?.replyCode == 312)
+                        #expect(error?.isRetryable == false)
+                    }
+                }
+            }
+            #expect(try await connection.queueInfo(queue).messageCount == 10)
+            // Without `mandatory` an unroutable message is confirmed (and dropped by the broker).
+            try await connection.publish(Array("x".utf8), exchange: exchange, routingKey: "nowhere")
+            try await connection.deleteQueue(queue)
+            try await connection.deleteExchange(exchange)
+        }
+    }
+
+    @Test("a publish to a missing exchange fails and the connection keeps working", .timeLimit(.minutes(1)))
+    func publishToMissingExchange() async throws {
+        let queue = uniqueName()
+        try await withTestConnection { connection in
+            try await connection.declare(AMQPQueue(name: queue, durable: false))
+            let error = await #expect(throws: AMQPError.self) {
+                try await connection.publish(Array("x".utf8), exchange: queue + ".missing", routingKey: "k")
+            }
+            #expect(error?.code == .channelClosed)
+            #expect(error?.replyCode == 404)
+            try await connection.publish(Array("ok".utf8), routingKey: queue)
+            #expect(try await connection.queueInfo(queue).messageCount == 1)
+            #expect(connection.reconnectCount == 0)
+            try await connection.deleteQueue(queue)
+        }
+    }
+
+    @Test("an idle connection survives three heartbeat intervals", .timeLimit(.minutes(1)))
+    func heartbeats() async throws {
+        let queue = uniqueName()
+        try await withTestConnection(name: "idle", heartbeat: .seconds(1)) { connection in
+            try await connection.declare(AMQPQueue(name: queue, durable: false))
+            // Simulated idleness is the point of this test: nothing is sent for 3.5 heartbeat intervals.
+            try await Task.sleep(for: .milliseconds(3500))
+            #expect(connection.isConnected)
+            #expect(connection.reconnectCount == 0)
+            try await connection.publish(Array("still here".utf8), routingKey: queue)
+            #expect(try await connection.queueInfo(queue).messageCount == 1)
+            try await connection.deleteQueue(queue)
+            #expect(connection.reconnectCount == 0)
+        }
+    }
+
+    @Test("a conflicting redeclare reports the broker's error and the connection keeps working", .timeLimit(.minutes(1)))
+    func conflictingRedeclare() async throws {
+        let queue = uniqueName()
+        try await withTestConnection { connection in
+            try await connection.declare(AMQPQueue(name: queue, messageTTL: .seconds(60)))
+            try await connection.declare(AMQPQueue(name: queue, messageTTL: .seconds(60)))  // idempotent
+            let error = await #expect(throws: AMQPError.self) {
+                try await connection.declare(AMQPQueue(name: queue, type: .quorum, messageTTL: .seconds(30)))
+            }
+            #expect(error?.code == .channelClosed)
+            #expect(error?.replyCode == 406)
+            #expect(error?.message.contains("PRECONDITION_FAILED") == true)
+            #expect(error?.isRetryable == false)
+
+            let missing = await #expect(throws: AMQPError.self) { try await connection.queueInfo(queue + ".missing") }
+            #expect(missing?.replyCode == 404)
+
+            try await connection.publish(Array("ok".utf8), routingKey: queue)
+            #expect(try await connection.queueInfo(queue).messageCount == 1)
+            #expect(connection.reconnectCount == 0)
+            try await connection.deleteQueue(queue)
+        }
+    }
+
+    @Test("the broker restarts during a publish/consume run", .timeLimit(.minutes(1)))
+    func brokerRestart() async throws {
+        let queue = uniqueName()
+        let count = 4000
+        try await withTestConnection(name: "restart-publisher") { publisher in
+            try await publisher.declare(AMQPQueue(name: queue, type: .classic, durable: true))
+            try await withTestConnection(name: "restart-consumer") { consumer in
+                let deliveries = try await consumer.consume(queue: queue, prefetch: 100)
+                let restarted = ManagedFlag()
+                async let confirmed = withTimeout(.seconds(45), "publishing") {
+                    let quarter = count / 4
+                    var confirmed = try await publishMessages(publisher, queue: queue, count: 2 * quarter, window: 100, retry: true)
+                    // The third quarter is in flight while the broker shuts down ...
+                    while await !restarted.stopping { try await Task.sleep(for: .milliseconds(5)) }
+                    confirmed.formUnion(
+                        try await publishMessages(publisher, queue: queue, count: quarter, from: 2 * quarter, window: 100, retry: true)
+                    )
+                    // ... and the last quarter is published while it is down and after it came back.
+                    try await eventually("publisher disconnected") { !publisher.isConnected || publisher.reconnectCount > 0 }
+                    confirmed.formUnion(
+                        try await publishMessages(publisher, queue: queue, count: quarter, from: 3 * quarter, window: 100, retry: true)
+                    )
+                    return confirmed
+                }
+                async let restart: Void = withTimeout(.seconds(45), "restart") {
+                    // Restart the broker once consumption is under way.
+                    while await restarted.progress < count / 4 { try await Task.sleep(for: .milliseconds(10)) }
+                    await restarted.markStopping()
+                    try await rabbitctl("stop_app")
+                    try await rabbitctl("start_app")
+                    await restarted.set()
+                }
+                var received = Set<Int>()
+                var delivered = 0
+                var sawRedelivery = false
+                for try await delivery in deliveries {
+                    delivered += 1
+                    sawRedelivery = sawRedelivery || delivery.isRedelivered
+                    received.insert(Int(delivery.properties.messageID ?? "") ?? -1)
+                    await restarted.progress(received.count)
+                    try? delivery.ack()  // acks for a channel lost in the restart are dropped
+                    if received.count == count { break }
+                }
+                try await restart
+                let confirmedSet = try await confirmed
+                try await eventually("both connections reconnected") {
+                    publisher.reconnectCount >= 1 && consumer.reconnectCount >= 1
+                }
+                #expect(confirmedSet.count == count)
+                #expect(confirmedSet.isSubset(of: received))
+                #expect(publisher.reconnectCount >= 1)
+                #expect(consumer.reconnectCount >= 1)
+                #expect(await restarted.done)
+                _ = sawRedelivery
+            }
+            try await publisher.deleteQueue(queue)
+        }
+    }
+}
+
+/// Progress shared between the consumer loop and the task that restarts the broker.
+actor ManagedFlag {
+    private(set) var progress = 0
+    private(set) var done = false
+    private(set) var stopping = false
+    func progress(_ value: Int) { progress = value }
+    func markStopping() { stopping = true }
+    func set() { done = true }
+}
