@@ -62,6 +62,39 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // MARK: Worker runtime: the step-handler API and the worker service. No database.
+        .target(
+            name: "TaskerWorker",
+            dependencies: [
+                "TaskerCore",
+                "TaskerAMQP",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // MARK: Orchestration services: coordinator, finalizer, reenqueuer, outbox relay.
+        .target(
+            name: "TaskerServices",
+            dependencies: [
+                "TaskerCore",
+                "TaskerPostgres",
+                "TaskerAMQP",
+                "TaskerWorker",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // MARK: Reference step handlers ("square") with failure injection, for tests and demos.
+        .target(
+            name: "TaskerExamples",
+            dependencies: ["TaskerCore", "TaskerWorker"],
+            swiftSettings: swiftSettings
+        ),
         // MARK: The command-line executable.
         .executableTarget(
             name: "tasker",
@@ -69,6 +102,9 @@ let package = Package(
                 "TaskerCore",
                 "TaskerPostgres",
                 "TaskerAMQP",
+                "TaskerWorker",
+                "TaskerServices",
+                "TaskerExamples",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -88,6 +124,33 @@ let package = Package(
                 "TaskerPostgres",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TaskerWorkerTests",
+            dependencies: [
+                "TaskerCore",
+                "TaskerAMQP",
+                "TaskerWorker",
+                "TaskerExamples",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TaskerPipelineTests",
+            dependencies: [
+                "TaskerCore",
+                "TaskerPostgres",
+                "TaskerAMQP",
+                "TaskerWorker",
+                "TaskerServices",
+                "TaskerExamples",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

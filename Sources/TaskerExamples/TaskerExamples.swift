@@ -1,0 +1,1 @@
+// Reference handlers (issue 4).

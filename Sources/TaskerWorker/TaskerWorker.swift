@@ -1,0 +1,1 @@
+// The worker runtime (issue 4).
