@@ -9,6 +9,13 @@ struct TaskerCommand: AsyncParsableCommand {
         subcommands: [
             MigrateCommand.self,
             TemplatesCommand.self,
+            CoordinatorCommand.self,
+            WorkerCommand.self,
+            FinalizerCommand.self,
+            ReenqueuerCommand.self,
+            RunCommand.self,
+            SubmitCommand.self,
+            StatusCommand.self,
         ]
     )
 }

@@ -1,0 +1,109 @@
+public import Foundation
+public import Logging
+internal import Metrics
+public import PostgresNIO
+public import ServiceLifecycle
+public import TaskerAMQP
+public import TaskerCore
+public import TaskerPostgres
+internal import TaskerWorker
+
+/// Runs each retry at its `next_retry_at`, and keeps the pipeline whole.
+///
+/// The schedule lives in PostgreSQL (`steps.next_retry_at`); the reenqueuer sleeps exactly
+/// until the earliest one and is woken early by `step.retry_scheduled` events, so a retry
+/// starts within milliseconds of its time, with no polling interval. Due steps are moved to
+/// `enqueued` and dispatched through the outbox, the same path as any dispatch.
+///
+/// It also runs the maintenance loops: the deadline sweeper (a running attempt whose worker
+/// vanished fails as a timeout; a dispatch nobody started is published again) and the
+/// outbox relay (rows left behind by a crash between commit and publish are published).
+/// Several reenqueuers may run; `SKIP LOCKED` keeps them apart.
+public final class ReenqueuerService: Service {
+    let client: PostgresClient
+    let configuration: PipelineConfiguration
+    let logger: Logger
+    let store: PipelineStore
+    let wake = WakeSignal()
+
+    public init(client: PostgresClient, configuration: PipelineConfiguration, logger: Logger) {
+        self.client = client
+        self.configuration = configuration
+        self.logger = logger
+        self.store = PipelineStore(client: client, topology: configuration.topology, logger: logger)
+    }
+
+    public func run() async throws {
+        let topology = configuration.topology
+        try await AMQPConnection.withConnection(configuration: configuration.named("tasker-reenqueuer-publish"), logger: logger) { publisher in
+            try await TaskerTopology.declare(on: publisher, topology: topology, namespaces: [])
+            try await AMQPConnection.withConnection(configuration: configuration.named("tasker-reenqueuer-consume"), logger: logger) { consumer in
+                let events = try await consumer.consume(queue: topology.reenqueueQueue, prefetch: 100)
+                logger.info("reenqueuer started")
+                let outbox = OutboxPublisher(connection: publisher, store: store, logger: logger)
+                await withDiscardingTaskGroup { group in
+                    group.addTask {
+                        await BoundedConsumption.run(events, concurrency: 1, logger: self.logger) { delivery in
+                            // Any retry_scheduled event may move the earliest retry forward: re-check now.
+                            self.wake.wake()
+                            try? delivery.ack()
+                        }
+                    }
+                    // Both loops sleep between rounds: cancel them on graceful shutdown rather than waiting.
+                    group.addTask { try? await cancelWhenGracefulShutdown { await self.scheduleLoop(outbox: outbox) } }
+                    group.addTask {
+                        try? await cancelWhenGracefulShutdown { await self.maintenanceLoop(publisher: publisher, outbox: outbox) }
+                    }
+                }
+            }
+        }
+        logger.info("reenqueuer stopped")
+    }
+
+    /// Dispatches due retries, then sleeps until the next one (or an event) until shutdown.
+    func scheduleLoop(outbox: OutboxPublisher) async {
+        while !Task.isCancelled {
+            var sleep = Duration.seconds(5)
+            do {
+                var batch: [OutboxEntry]
+                repeat {
+                    batch = try await store.reenqueueDue(now: Date())
+                    if !batch.isEmpty {
+                        Counter(label: "tasker.reenqueuer.dispatched").increment(by: batch.count / 2)
+                        await outbox.publish(batch)
+                    }
+                } while batch.count >= 500
+                if let next = try await store.nextRetryAt() {
+                    let seconds = max(0, next.timeIntervalSinceNow)
+                    sleep = min(sleep, .milliseconds(Int64(seconds * 1_000) + 1))
+                }
+            } catch {
+                logger.warning("retry scheduling failed", metadata: [LogKeys.error: "\(String(reflecting: error))"])
+                sleep = .seconds(1)
+            }
+            await wake.wait(upTo: sleep)
+        }
+    }
+
+    /// Sweeps expired attempts and relays stale outbox rows, every `maintenanceIntervalSeconds`.
+    func maintenanceLoop(publisher: AMQPConnection, outbox: OutboxPublisher) async {
+        let interval = Duration.milliseconds(Int64(configuration.maintenanceIntervalSeconds * 1_000))
+        while !Task.isCancelled {
+            do {
+                let swept = try await store.sweepExpired(now: Date(), grace: configuration.sweeperGraceSeconds)
+                if !swept.isEmpty {
+                    logger.info("sweeper acted on expired steps", metadata: ["tasker.messages": "\(swept.count)"])
+                    await outbox.publish(swept)
+                }
+                let cutoff = Date().addingTimeInterval(-configuration.outboxRelayAfterSeconds)
+                let relayed = try await store.relayStaleOutbox(olderThan: cutoff, limit: 500) { entries in
+                    try await OutboxPublisher.publishAll(entries.map(\.message), on: publisher)
+                }
+                if relayed > 0 { logger.info("outbox relay republished messages", metadata: ["tasker.messages": "\(relayed)"]) }
+            } catch {
+                logger.warning("maintenance failed", metadata: [LogKeys.error: "\(String(reflecting: error))"])
+            }
+            try? await Task.sleep(for: interval)
+        }
+    }
+}

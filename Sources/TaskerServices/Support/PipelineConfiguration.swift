@@ -1,0 +1,41 @@
+public import TaskerAMQP
+public import TaskerCore
+
+/// Settings the orchestration services share.
+public struct PipelineConfiguration: Sendable {
+    /// The broker; each service opens one connection to consume and one to publish.
+    public var amqp: AMQPConfiguration
+    /// Exchange and queue names.
+    public var topology: WireTopology
+    /// Messages a service handles at once (also its prefetch).
+    public var concurrency: Int
+    /// Extra time after a step's deadline before the sweeper fails (or re-dispatches) it.
+    public var sweeperGraceSeconds: Double
+    /// How often the reenqueuer sweeps expired steps and relays stale outbox rows.
+    public var maintenanceIntervalSeconds: Double
+    /// Outbox rows older than this are republished by the relay (their writer crashed or failed to publish).
+    public var outboxRelayAfterSeconds: Double
+
+    public init(
+        amqp: AMQPConfiguration,
+        topology: WireTopology = .init(),
+        concurrency: Int = 32,
+        sweeperGraceSeconds: Double = 30,
+        maintenanceIntervalSeconds: Double = 1,
+        outboxRelayAfterSeconds: Double = 5
+    ) {
+        self.amqp = amqp
+        self.topology = topology
+        self.concurrency = concurrency
+        self.sweeperGraceSeconds = sweeperGraceSeconds
+        self.maintenanceIntervalSeconds = maintenanceIntervalSeconds
+        self.outboxRelayAfterSeconds = outboxRelayAfterSeconds
+    }
+
+    /// The same settings with a connection name, so the broker's connection list says who is who.
+    func named(_ name: String) -> AMQPConfiguration {
+        var configuration = amqp
+        configuration.connectionName = name
+        return configuration
+    }
+}

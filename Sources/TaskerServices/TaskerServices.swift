@@ -1,1 +1,0 @@
-// The orchestration services (issue 4).

@@ -1,0 +1,141 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+import TaskerCore
+import TaskerExamples
+import TaskerPostgres
+import TaskerServices
+import TaskerWorker
+
+/// `tasker coordinator`: turns task requests into running tasks.
+struct CoordinatorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "coordinator", abstract: "Run the coordinator service.")
+    @OptionGroup var logging: LoggingOptions
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var service: ServiceOptions
+
+    func run() async throws {
+        let logger = logging.makeLogger(label: "tasker.coordinator")
+        let client = try database.configuration().makeClient(logger: logger)
+        try await ServiceRunner.run(
+            [client, CoordinatorService(client: client, configuration: try service.pipeline(), logger: logger)], logger: logger)
+    }
+}
+
+/// `tasker finalizer`: records step results and moves tasks forward.
+struct FinalizerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "finalizer", abstract: "Run the finalizer service.")
+    @OptionGroup var logging: LoggingOptions
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var service: ServiceOptions
+
+    func run() async throws {
+        let logger = logging.makeLogger(label: "tasker.finalizer")
+        let client = try database.configuration().makeClient(logger: logger)
+        try await ServiceRunner.run(
+            [client, FinalizerService(client: client, configuration: try service.pipeline(), logger: logger)], logger: logger)
+    }
+}
+
+/// `tasker reenqueuer`: runs retries on time, sweeps expired attempts, relays the outbox.
+struct ReenqueuerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "reenqueuer", abstract: "Run the reenqueuer service.")
+    @OptionGroup var logging: LoggingOptions
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var service: ServiceOptions
+
+    func run() async throws {
+        let logger = logging.makeLogger(label: "tasker.reenqueuer")
+        let client = try database.configuration().makeClient(logger: logger)
+        try await ServiceRunner.run(
+            [client, ReenqueuerService(client: client, configuration: try service.pipeline(), logger: logger)], logger: logger)
+    }
+}
+
+/// Worker options.
+struct WorkerOptions: ParsableArguments {
+    @Option(name: .long, parsing: .upToNextOption, help: "Namespaces to serve (env TASKER_NAMESPACES, comma-separated; default: default examples).")
+    var namespaces: [String] = []
+
+    func resolvedNamespaces() -> [String] {
+        if !namespaces.isEmpty { return namespaces.flatMap { $0.split(separator: ",").map(String.init) } }
+        if let value = ProcessInfo.processInfo.environment["TASKER_NAMESPACES"], !value.isEmpty {
+            return value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        }
+        return ["default", "examples"]
+    }
+
+    func configuration(service: ServiceOptions) throws -> WorkerService.Configuration {
+        var configuration = WorkerService.Configuration(amqp: try service.amqpConfiguration(name: "tasker-worker"))
+        configuration.topology = service.topology
+        configuration.namespaces = resolvedNamespaces()
+        configuration.concurrency = service.resolvedConcurrency(default: 16)
+        return configuration
+    }
+
+    /// The handlers this binary ships: the reference examples.
+    static func registry() -> HandlerRegistry {
+        var registry = HandlerRegistry()
+        ExampleHandlers.register(in: &registry)
+        return registry
+    }
+}
+
+/// `tasker worker`: runs step handlers; needs no database.
+struct WorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "worker", abstract: "Run a worker (no database needed).")
+    @OptionGroup var logging: LoggingOptions
+    @OptionGroup var service: ServiceOptions
+    @OptionGroup var worker: WorkerOptions
+
+    func run() async throws {
+        let logger = logging.makeLogger(label: "tasker.worker")
+        let configuration = try worker.configuration(service: service)
+        try await ServiceRunner.run([WorkerService(configuration: configuration, registry: WorkerOptions.registry(), logger: logger)], logger: logger)
+    }
+}
+
+/// `tasker run`: every service in one process, for development.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run coordinator, finalizer, reenqueuer and a worker in one process (migrates first)."
+    )
+    @OptionGroup var logging: LoggingOptions
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var service: ServiceOptions
+    @OptionGroup var worker: WorkerOptions
+
+    @Option(help: "Register the templates in this directory at start.")
+    var templates: String?
+
+    func run() async throws {
+        let logger = logging.makeLogger(label: "tasker")
+        let dbConfiguration = try database.configuration()
+        if let directory = Migration.locateDirectory() {
+            let files = try Migration.load(from: directory)
+            try await database.withClient(logger: logger) { client in
+                try await PostgresMigrator(client: client, logger: logger).migrate(files)
+            }
+        }
+        if let templates {
+            let loaded = try TemplateFiles.load([templates], with: TemplateLoader(environment: ProcessInfo.processInfo.environment["TASKER_ENV"]))
+            let valid = try loaded.map { try $0.result.get() }
+            try await database.withClient(logger: logger) { client in
+                let store = PostgresTaskStore(client: client, logger: logger)
+                for template in valid { try await store.registerTemplate(template) }
+            }
+        }
+        let client = dbConfiguration.makeClient(logger: logger)
+        let pipeline = try service.pipeline()
+        try await ServiceRunner.run([
+            client,
+            CoordinatorService(client: client, configuration: pipeline, logger: logger),
+            FinalizerService(client: client, configuration: pipeline, logger: logger),
+            ReenqueuerService(client: client, configuration: pipeline, logger: logger),
+            WorkerService(configuration: try worker.configuration(service: service), registry: WorkerOptions.registry(), logger: logger),
+        ], logger: logger)
+    }
+}

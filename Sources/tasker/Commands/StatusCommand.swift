@@ -1,0 +1,86 @@
+import ArgumentParser
+import Foundation
+import Logging
+import TaskerCore
+import TaskerPostgres
+
+/// `tasker status <task-id> [--json]`.
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show a task: its state, each step's state, attempts and result, and the transition history."
+    )
+    @OptionGroup var logging: LoggingOptions
+    @OptionGroup var database: DatabaseOptions
+    @Argument(help: "The task id.") var taskID: String
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() async throws {
+        guard let id = UUID(uuidString: taskID) else { throw ValidationError("not a task id: \(taskID)") }
+        let logger = logging.makeLogger(label: "tasker.status")
+        let detail = try await database.withClient(logger: logger) { client in
+            try await PostgresTaskStore(client: client, logger: logger).fetchTask(id)
+        }
+        if json {
+            print(TaskReport(detail).json.canonicalString)
+        } else {
+            print(TaskReport(detail).text)
+        }
+    }
+}
+
+/// A task's state, steps and history as text or JSON.
+struct TaskReport {
+    let detail: TaskDetail
+    init(_ detail: TaskDetail) { self.detail = detail }
+
+    var text: String {
+        let task = detail.task
+        var lines = ["task \(task.id) \(task.template): \(task.state.rawValue)"]
+        lines.append("  context: \(task.context.canonicalString)")
+        for step in detail.steps {
+            var line = "  \(step.name.padding(toLength: 20, withPad: " ", startingAt: 0)) \(step.state.rawValue.padding(toLength: 18, withPad: " ", startingAt: 0)) attempts \(step.attempts)/\(step.retry.maxAttempts)"
+            if let results = step.results { line += "  results \(results.canonicalString)" }
+            if let error = step.lastError, step.state != .complete { line += "  last error \(error["message"]?.stringValue ?? error.canonicalString)" }
+            lines.append(line)
+        }
+        lines.append("  history:")
+        lines.append("    task: " + detail.taskTransitions.map(\.toState).joined(separator: " → "))
+        for step in detail.steps {
+            let trail = detail.stepTransitions[step.id] ?? []
+            lines.append("    \(step.name): " + trail.map(\.toState).joined(separator: " → "))
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    var json: JSONValue {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        func transitions(_ rows: [TransitionRecord]) -> JSONValue {
+            .array(rows.map { row in
+                [
+                    "from_state": row.fromState.map(JSONValue.string) ?? .null, "to_state": .string(row.toState),
+                    "sort_key": .int(Int64(row.sortKey)), "most_recent": .bool(row.mostRecent), "metadata": row.metadata,
+                    "created_at": .string(formatter.string(from: row.createdAt)),
+                ]
+            })
+        }
+        let task = detail.task
+        return [
+            "task_id": .string(task.id.uuidString), "namespace": .string(task.template.namespace),
+            "name": .string(task.template.name), "version": .string(task.template.version.description),
+            "state": .string(task.state.rawValue), "context": task.context,
+            "created_at": .string(formatter.string(from: task.createdAt)),
+            "completed_at": task.completedAt.map { .string(formatter.string(from: $0)) } ?? .null,
+            "transitions": transitions(detail.taskTransitions),
+            "steps": .array(detail.steps.map { step in
+                [
+                    "step_id": .string(step.id.uuidString), "name": .string(step.name), "handler": .string(step.handler),
+                    "state": .string(step.state.rawValue), "attempts": .int(Int64(step.attempts)),
+                    "max_attempts": .int(Int64(step.retry.maxAttempts)), "results": step.results ?? .null,
+                    "last_error": step.lastError ?? .null, "transitions": transitions(detail.stepTransitions[step.id] ?? []),
+                ]
+            }),
+        ]
+    }
+}

@@ -1,0 +1,54 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+import TaskerAMQP
+import TaskerCore
+import TaskerServices
+
+/// Options of the long-running services.
+struct ServiceOptions: ParsableArguments {
+    @Option(name: .long, help: "RabbitMQ URL, amqp://user:password@host:port/vhost (env AMQP_URL).")
+    var amqpURL: String?
+
+    @Option(name: .long, help: "Prefix of every exchange and queue name (env TASKER_TOPOLOGY_PREFIX, default tasker).")
+    var prefix: String?
+
+    @Option(name: .long, help: "Messages handled at once per service (env TASKER_CONCURRENCY, default 32; workers: steps in flight).")
+    var concurrency: Int?
+
+    var environment: [String: String] { ProcessInfo.processInfo.environment }
+
+    func amqpConfiguration(name: String) throws -> AMQPConfiguration {
+        let url = amqpURL ?? environment["AMQP_URL"] ?? "amqp://tasker:tasker@127.0.0.1:5673/%2f"
+        return try AMQPConfiguration(url: url, connectionName: name)
+    }
+
+    var topology: WireTopology { WireTopology(prefix: prefix ?? environment["TASKER_TOPOLOGY_PREFIX"] ?? "tasker") }
+
+    func resolvedConcurrency(default value: Int) -> Int {
+        concurrency ?? environment["TASKER_CONCURRENCY"].flatMap(Int.init) ?? value
+    }
+
+    func pipeline() throws -> PipelineConfiguration {
+        var configuration = PipelineConfiguration(amqp: try amqpConfiguration(name: "tasker"), topology: topology)
+        configuration.concurrency = resolvedConcurrency(default: 32)
+        if let grace = environment["TASKER_SWEEPER_GRACE_SECONDS"].flatMap(Double.init) { configuration.sweeperGraceSeconds = grace }
+        return configuration
+    }
+}
+
+/// Runs services in one ServiceGroup that stops gracefully on SIGTERM and SIGINT.
+enum ServiceRunner {
+    static func run(_ services: [any Service], logger: Logger) async throws {
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
+        try await group.run()
+    }
+}

@@ -1,0 +1,187 @@
+import Foundation
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+import TaskerAMQP
+import TaskerCore
+import TaskerExamples
+import TaskerPostgres
+import TaskerServices
+import TaskerWorker
+
+/// A whole pipeline (coordinator, finalizers, reenqueuer, workers) in this process, on its own
+/// exchange/queue prefix and template namespace, against the real PostgreSQL and RabbitMQ.
+struct PipelineHarness: Sendable {
+    let topology: WireTopology
+    let namespace: String
+    let client: PostgresClient
+    let store: PostgresTaskStore
+    let amqp: AMQPConfiguration
+    let logger: Logger
+
+    struct Options: Sendable {
+        var finalizers = 1
+        var workers = 1
+        var workerConcurrency = 8
+        var runWorkers = true
+    }
+
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// Runs `body` with the pipeline running; shuts it down gracefully afterwards.
+    static func run<T: Sendable>(
+        options: Options = .init(),
+        extraTemplates: [String] = [],
+        _ body: @Sendable (PipelineHarness) async throws -> T
+    ) async throws -> T {
+        let suffix = UUID().uuidString.prefix(8).lowercased()
+        let topology = WireTopology(prefix: "test-\(suffix)")
+        let namespace = "ns_\(suffix)"
+        var logger = Logger(label: "tasker.pipeline-tests")
+        logger.logLevel = ProcessInfo.processInfo.environment["TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
+        let database = try DatabaseConfiguration.fromEnvironment()
+        let client = database.makeClient(logger: logger)
+        let amqp = try AMQPConfiguration(
+            url: ProcessInfo.processInfo.environment["AMQP_URL"] ?? "amqp://tasker:tasker@127.0.0.1:5673/%2f", connectionName: "pipeline-test")
+        let harness = PipelineHarness(
+            topology: topology, namespace: namespace, client: client, store: PostgresTaskStore(client: client, logger: logger),
+            amqp: amqp, logger: logger)
+
+        var pipeline = PipelineConfiguration(amqp: amqp, topology: topology, concurrency: 16)
+        pipeline.sweeperGraceSeconds = 2
+        pipeline.maintenanceIntervalSeconds = 0.5
+        var services: [any Service] = [
+            CoordinatorService(client: client, configuration: pipeline, logger: logger),
+            ReenqueuerService(client: client, configuration: pipeline, logger: logger),
+        ]
+        for _ in 0..<options.finalizers { services.append(FinalizerService(client: client, configuration: pipeline, logger: logger)) }
+        if options.runWorkers {
+            for _ in 0..<options.workers { services.append(harness.makeWorker(concurrency: options.workerConcurrency)) }
+        }
+
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            try await PostgresMigrator(client: client, logger: logger).migrate(try Migration.load(from: root.appendingPathComponent("migrations")))
+            try await harness.registerTemplates(extra: extraTemplates)
+            let serviceGroup = ServiceGroup(services: services, logger: logger)
+            group.addTask { try await serviceGroup.run() }
+            let result: Result<T, any Error>
+            do { result = .success(try await body(harness)) } catch { result = .failure(error) }
+            await serviceGroup.triggerGracefulShutdown()
+            await harness.deleteTopology()
+            return try result.get()
+        }
+    }
+
+    func makeWorker(concurrency: Int) -> WorkerService {
+        var configuration = WorkerService.Configuration(amqp: amqp)
+        configuration.topology = topology
+        configuration.namespaces = [namespace]
+        configuration.concurrency = concurrency
+        var registry = HandlerRegistry()
+        ExampleHandlers.register(in: &registry)
+        return WorkerService(configuration: configuration, registry: registry, logger: logger)
+    }
+
+    /// The reference templates (test environment: short backoff), moved to this harness's namespace.
+    func registerTemplates(extra: [String]) async throws {
+        let directory = Self.root.appendingPathComponent("templates/examples")
+        var texts: [String] = []
+        for name in ["linear", "diamond", "tree", "mixed_dag", "api_integration"] {
+            texts.append(try String(contentsOf: directory.appendingPathComponent("\(name).yaml"), encoding: .utf8))
+        }
+        texts += extra
+        for text in texts {
+            let yaml = text.replacingOccurrences(of: "namespace: examples", with: "namespace: \(namespace)")
+                .replacingOccurrences(of: "NAMESPACE", with: namespace)
+            try await store.registerTemplate(try TemplateLoader(environment: "test").load(yaml: yaml, file: "harness"))
+        }
+    }
+
+    /// Submits a request and returns the reply.
+    func submit(_ name: String, context: JSONValue, key: String? = nil) async throws -> TaskRequestReply {
+        try await submitAll([TaskRequest(namespace: namespace, name: name, context: context, idempotencyKey: key)])[0]
+    }
+
+    /// Submits many requests at once over one connection.
+    func submitAll(_ requests: [TaskRequest]) async throws -> [TaskRequestReply] {
+        let topology = self.topology
+        return try await AMQPConnection.withConnection(configuration: amqp, logger: logger) { connection in
+            try await TaskRequestClient.withClient(connection: connection, topology: topology, logger: logger) { client in
+                try await withThrowingTaskGroup(of: (Int, TaskRequestReply).self) { group in
+                    for (index, request) in requests.enumerated() {
+                        group.addTask { (index, try await client.submit(request)) }
+                    }
+                    var replies = [TaskRequestReply?](repeating: nil, count: requests.count)
+                    for try await (index, reply) in group { replies[index] = reply }
+                    return replies.map { $0! }
+                }
+            }
+        }
+    }
+
+    /// Waits (polling the database, with a deadline) until the task has finished.
+    func waitForTask(_ id: UUID, timeout: Duration = .seconds(60)) async throws -> TaskDetail {
+        let start = ContinuousClock.now
+        while true {
+            let detail = try await store.fetchTask(id)
+            if detail.task.state.isFinished { return detail }
+            if ContinuousClock.now - start > timeout {
+                throw HarnessError("task \(id) still \(detail.task.state.rawValue) after \(timeout): "
+                    + detail.steps.map { "\($0.name)=\($0.state.rawValue)" }.joined(separator: " "))
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    /// Waits until `condition` holds for the task.
+    func waitUntil(_ id: UUID, timeout: Duration = .seconds(30), _ condition: (TaskDetail) -> Bool) async throws -> TaskDetail {
+        let start = ContinuousClock.now
+        while true {
+            let detail = try await store.fetchTask(id)
+            if condition(detail) { return detail }
+            if ContinuousClock.now - start > timeout { throw HarnessError("condition not met for task \(id) after \(timeout)") }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    /// Deletes the exchanges and queues this harness declared.
+    func deleteTopology() async {
+        let topology = self.topology
+        let namespace = self.namespace
+        try? await AMQPConnection.withConnection(configuration: amqp, logger: logger) { connection in
+            for queue in [topology.requestsQueue, topology.resultsQueue, topology.reenqueueQueue, topology.deadLetterQueue,
+                          topology.stepsQueue(namespace: namespace)] {
+                try? await connection.deleteQueue(queue)
+            }
+            for exchange in [topology.requestsExchange, topology.eventsExchange, topology.stepsExchange, topology.resultsExchange,
+                             topology.deadLetterExchange] {
+                try? await connection.deleteExchange(exchange)
+            }
+        }
+    }
+}
+
+struct HarnessError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// The reference "square" semantics, computed independently of the handlers.
+enum ExpectedResults {
+    static let prime: Int64 = 1_000_000_007
+
+    /// Each step's expected `value` for a template and its root input.
+    static func values(for template: TaskTemplate, rootInput: (StepTemplate) -> Int64) -> [String: Int64] {
+        var values: [String: Int64] = [:]
+        for index in template.graph.topologicalOrder {
+            let step = template.steps[index]
+            let input: Int64 = step.dependsOn.isEmpty
+                ? rootInput(step) % prime
+                : step.dependsOn.reduce(Int64(1)) { ($0 * values[$1]!) % prime }
+            values[step.name] = (input * input) % prime
+        }
+        return values
+    }
+}
