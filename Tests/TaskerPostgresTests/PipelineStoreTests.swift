@@ -1,0 +1,145 @@
+import Foundation
+import Synchronization
+import PostgresNIO
+import Testing
+import TaskerCore
+import TaskerPostgres
+
+/// The pipeline's database logic, driven directly (no broker): idempotency and fan-in.
+/// Each test gets its own database: the sweeper, reenqueuer and relay act on every row.
+@Suite(.timeLimit(.minutes(2))) struct PipelineStoreTests {
+    let now = Date()
+
+    func started(_ store: PipelineStore) async throws -> (TaskDetail, PipelineStore.Start) {
+        let template = try uniqueTemplate()
+        try await store.tasks.registerTemplate(template)
+        let start = try await store.startTask(try plan(template, context: ["even_number": 2, "n": .string(UUID().uuidString)]), now: now)
+        return (try await store.tasks.fetchTask(start.creation.taskID), start)
+    }
+
+    func result(_ kind: StepResultMessage.Kind, _ step: StoredStep, attempt: Int = 1, value: Int64 = 4, errorKind: FailureKind? = nil) -> StepResultMessage {
+        StepResultMessage(
+            kind: kind, taskID: step.taskID, stepID: step.id, stepName: step.name, attempt: attempt, workerID: "test",
+            occurredAt: now, results: kind == .completed ? ["value": .int(value)] : nil, durationMs: 1,
+            errorMessage: kind == .failed ? "boom" : nil, errorKind: errorKind)
+    }
+
+    @Test func startDispatchesRootsAndWritesTheOutbox() async throws {
+        try await withIsolatedStore { tasks in
+            let store = PipelineStore(client: tasks.client, topology: WireTopology(prefix: "t"), logger: testLogger)
+            let (detail, start) = try await started(store)
+            #expect(detail.task.state == .inProgress)
+            #expect(detail.steps.map(\.state) == [.enqueued, .pending, .pending, .pending])
+            let types = start.outbox.map(\.message.type)
+            #expect(types.filter { $0 == "workflow.viable_steps_discovered" }.count == 1)
+            #expect(Set(types).isSuperset(of: ["task.created", "task.started", "step.enqueued"]))
+            let dispatch = try #require(start.outbox.first { $0.message.type == "workflow.viable_steps_discovered" })
+            let decoded = try WireCoding.decode(StepDispatch.self, from: dispatch.message.body)
+            #expect(decoded.stepName == "start" && decoded.attempt == 1 && decoded.context["even_number"] == 2)
+            #expect(dispatch.message.routingKey == detail.task.template.namespace)
+            try await store.deleteOutbox(start.outbox.map(\.id))
+        }
+    }
+
+    @Test func duplicateAndStaleResultsAreIgnored() async throws {
+        try await withIsolatedStore { tasks in
+            let store = PipelineStore(client: tasks.client, topology: WireTopology(prefix: "t"), logger: testLogger)
+            let (detail, _) = try await started(store)
+            let root = detail.steps[0]
+            // Completion arrives before "started": the start is recorded implicitly.
+            let first = try await store.recordResult(result(.completed, root), now: now)
+            #expect(first.ignoredBecause == nil)
+            let again = try await store.recordResult(result(.completed, root), now: now)
+            #expect(again.ignoredBecause != nil && again.outbox.isEmpty)
+            let lateStart = try await store.recordResult(result(.started, root), now: now)
+            #expect(lateStart.ignoredBecause != nil)
+            let wrongAttempt = try await store.recordResult(result(.failed, root, attempt: 2, errorKind: .retryable), now: now)
+            #expect(wrongAttempt.ignoredBecause != nil)
+            let after = try await store.tasks.fetchTask(detail.task.id)
+            #expect(after.stepTransitions[root.id]?.map(\.toState) == ["pending", "enqueued", "in_progress", "complete"])
+            #expect(after.steps[1].state == .enqueued && after.steps[2].state == .enqueued)
+            #expect(after.step(named: "start")?.results == ["value": 4])
+        }
+    }
+
+    @Test func concurrentParentCompletionsDispatchTheJoinExactlyOnce() async throws {
+        try await withIsolatedStore { tasks in
+            let store = PipelineStore(client: tasks.client, topology: WireTopology(prefix: "t"), logger: testLogger)
+            for _ in 0..<10 {
+                let (detail, _) = try await started(store)
+                _ = try await store.recordResult(result(.completed, detail.steps[0]), now: now)
+                let b = detail.steps[1], c = detail.steps[2]
+                async let one = store.recordResult(result(.completed, b, value: 16), now: now)
+                async let two = store.recordResult(result(.completed, c, value: 16), now: now)
+                let outboxes = try await [one.outbox, two.outbox]
+                let dispatches = outboxes.flatMap { $0 }.filter { $0.message.type == "workflow.viable_steps_discovered" }
+                #expect(dispatches.count == 1)
+                let join = try WireCoding.decode(StepDispatch.self, from: try #require(dispatches.first).message.body)
+                #expect(join.stepName == "end" && join.parentResults == ["branch_b": ["value": 16], "branch_c": ["value": 16]])
+                let end = try await store.tasks.fetchTask(detail.task.id).step(named: "end")!
+                #expect(end.state == .enqueued)
+                let finished = try await store.recordResult(result(.completed, end, value: 7), now: now)
+                #expect(finished.finishedTask == .complete)
+                #expect(finished.outbox.map(\.message.type).contains("task.completed"))
+            }
+        }
+    }
+
+    @Test func failuresRetryThenErrorAndTheTaskFails() async throws {
+        try await withIsolatedStore { tasks in
+            let store = PipelineStore(client: tasks.client, topology: WireTopology(prefix: "t"), logger: testLogger)
+            let (detail, _) = try await started(store)
+            let root = detail.steps[0]
+            let failed = try await store.recordResult(result(.failed, root, errorKind: .retryable), now: now)
+            #expect(failed.outbox.map(\.message.type).contains("step.retry_scheduled"))
+            var step = try await store.tasks.fetchTask(detail.task.id).steps[0]
+            #expect(step.state == .waitingForRetry)
+            let retryAt = try #require(step.nextRetryAt)
+            #expect(retryAt.timeIntervalSince(now) >= 0.9 && retryAt.timeIntervalSince(now) <= 1.1)
+            #expect(try await store.reenqueueDue(now: now).isEmpty, "not due yet")
+            let due = try await store.reenqueueDue(now: retryAt)
+            let redispatch = try WireCoding.decode(StepDispatch.self, from: try #require(due.first { $0.message.type == "workflow.viable_steps_discovered" }).message.body)
+            #expect(redispatch.attempt == 2)
+            let permanent = try await store.recordResult(result(.failed, root, attempt: 2, errorKind: .permanent), now: now)
+            #expect(permanent.finishedTask == .error)
+            step = try await store.tasks.fetchTask(detail.task.id).steps[0]
+            #expect(step.state == .error && step.attempts == 2 && step.lastError?["kind"] == "permanent")
+        }
+    }
+
+    @Test func sweeperFailsAbandonedAttemptsAsTimeouts() async throws {
+        try await withIsolatedStore { tasks in
+            let store = PipelineStore(client: tasks.client, topology: WireTopology(prefix: "t"), logger: testLogger)
+            let (detail, _) = try await started(store)
+            let root = detail.steps[0]
+            _ = try await store.recordResult(result(.started, root), now: now)
+            let later = now.addingTimeInterval(root.timeoutSeconds + 31)
+            _ = try await store.sweepExpired(now: later, grace: 30, limit: 10_000)
+            let step = try await store.tasks.fetchTask(detail.task.id).steps[0]
+            #expect(step.state == .waitingForRetry)
+            #expect(step.lastError?["kind"] == "timeout")
+        }
+    }
+
+    @Test func staleOutboxRowsAreRelayed() async throws {
+        try await withIsolatedStore { tasks in
+            let store = PipelineStore(client: tasks.client, topology: WireTopology(prefix: "t"), logger: testLogger)
+            let (_, start) = try await started(store)
+            let ids = Set(start.outbox.map(\.id))
+            let relayed = Mutex<Set<Int64>>([])
+            _ = try await store.relayStaleOutbox(olderThan: Date().addingTimeInterval(60), limit: 100_000) { entries in
+                relayed.withLock { $0.formUnion(entries.map(\.id)) }
+            }
+            #expect(relayed.withLock { ids.isSubset(of: $0) })
+            let remaining = try await store.tasks.client.query("SELECT count(*)::int8 FROM outbox WHERE id = ANY(\(Array(ids)))", logger: testLogger)
+            for try await count in remaining.decode(Int.self) { #expect(count == 0) }
+        }
+    }
+}
+
+/// A store on a brand-new, migrated database.
+func withIsolatedStore(_ body: @Sendable (PostgresTaskStore) async throws -> Void) async throws {
+    try await withFreshDatabase { _, name in
+        try await withStore(database: name, body)
+    }
+}
