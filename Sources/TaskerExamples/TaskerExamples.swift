@@ -1,1 +1,0 @@
-// Reference handlers (issue 4).

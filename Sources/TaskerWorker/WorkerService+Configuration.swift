@@ -1,0 +1,48 @@
+import Foundation
+public import TaskerAMQP
+public import TaskerCore
+
+extension WorkerService {
+    /// How a ``WorkerService`` connects, what it consumes and how much it runs at once.
+    ///
+    /// ```swift
+    /// var configuration = WorkerService.Configuration(amqp: try AMQPConfiguration(url: url))
+    /// configuration.namespaces = ["ecommerce"]
+    /// configuration.concurrency = 32
+    /// ```
+    public struct Configuration: Sendable {
+        /// The broker to connect to. The worker opens two connections with it, one for
+        /// consuming and one for publishing; their names get ` consume` / ` publish` appended.
+        public var amqp: AMQPConfiguration
+        /// Exchange and queue names (default prefix `tasker`).
+        public var topology: WireTopology
+        /// The template namespaces whose steps this worker runs; one consumer per namespace.
+        /// Default `["default"]`.
+        public var namespaces: [String]
+        /// The maximum number of steps running at once, across all namespaces (default 16).
+        /// Also the prefetch of each consumer.
+        public var concurrency: Int
+        /// Reported as `worker_id` with every result (default `hostname:pid`).
+        public var workerID: String
+
+        /// Creates a configuration; every knob but the broker has a default.
+        public init(
+            amqp: AMQPConfiguration,
+            topology: WireTopology = WireTopology(),
+            namespaces: [String] = ["default"],
+            concurrency: Int = 16,
+            workerID: String = WorkerService.defaultWorkerID
+        ) {
+            self.amqp = amqp
+            self.topology = topology
+            self.namespaces = namespaces
+            self.concurrency = concurrency
+            self.workerID = workerID
+        }
+    }
+
+    /// `hostname:pid` of this process.
+    public static var defaultWorkerID: String {
+        "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier)"
+    }
+}

@@ -1,0 +1,134 @@
+import Foundation
+import Logging
+import TaskerAMQP
+import TaskerCore
+
+extension WorkerService {
+    /// The header carrying why a message was dead-lettered by a Tasker service.
+    static let errorHeader = "x-tasker-error"
+    /// The header carrying the queue a dead-lettered message came from.
+    static let sourceQueueHeader = "x-tasker-source-queue"
+
+    /// Handles one delivery: decode, publish `started`, run, publish the result, acknowledge.
+    func process(_ delivery: AMQPDelivery, from queue: String, publishing: AMQPConnection) async {
+        let dispatch: StepDispatch
+        do {
+            dispatch = try WireCoding.decode(StepDispatch.self, from: Data(delivery.body))
+        } catch {
+            await deadLetter(delivery, from: queue, reason: error.description, publishing: publishing)
+            return
+        }
+        guard dispatch.schemaVersion == WireCoding.schemaVersion else {
+            await deadLetter(
+                delivery,
+                from: queue,
+                reason: "unsupported schema_version \(dispatch.schemaVersion) (this worker understands \(WireCoding.schemaVersion))",
+                publishing: publishing
+            )
+            return
+        }
+
+        var logger = self.logger
+        logger[metadataKey: LogKeys.taskID] = "\(dispatch.taskID)"
+        logger[metadataKey: LogKeys.stepID] = "\(dispatch.stepID)"
+        logger[metadataKey: LogKeys.stepName] = "\(dispatch.stepName)"
+        logger[metadataKey: LogKeys.attempt] = "\(dispatch.attempt)"
+
+        do {
+            try await publishResult(executor.started(dispatch), publishing: publishing)
+        } catch {
+            logger.debug("step not started: publishing step.started failed", metadata: [LogKeys.error: "\(String(reflecting: error))"])
+            returnForRedelivery(delivery, logger: logger)
+            return
+        }
+        logger.debug("step started", metadata: ["tasker.step.handler": "\(dispatch.handler)"])
+
+        let result = await executor.execute(dispatch, logger: self.logger)
+
+        if Task.isCancelled && result.kind == .failed {
+            // The worker is being cancelled: the failure is most likely the cancellation itself.
+            // Leave the dispatch unacknowledged so the broker hands it to another worker.
+            logger.debug("step abandoned: worker cancelled")
+            return
+        }
+        do {
+            try await publishResult(result, publishing: publishing)
+        } catch {
+            logger.debug("step result not published", metadata: [LogKeys.error: "\(String(reflecting: error))"])
+            returnForRedelivery(delivery, logger: logger)
+            return
+        }
+        metrics.record(result)
+        logger.debug(
+            "step finished",
+            metadata: [
+                "tasker.step.outcome": "\(result.kind)",
+                "tasker.step.duration_ms": "\(result.durationMs ?? 0)",
+                "tasker.step.error_kind": "\(result.errorKind?.rawValue ?? "")",
+            ]
+        )
+        acknowledge(delivery, logger: logger)
+    }
+
+    /// Publishes a result to the results exchange, mandatory and persistent, awaiting the confirm.
+    func publishResult(_ result: StepResultMessage, publishing: AMQPConnection) async throws {
+        let body = try WireCoding.encode(result)
+        let properties = AMQPProperties(
+            contentType: WireCoding.contentType,
+            messageID: UUID().uuidString,
+            type: result.kind.rawValue,
+            timestamp: UInt64(max(0, result.occurredAt.timeIntervalSince1970)),
+            persistent: true,
+            headers: [WireCoding.schemaVersionHeader: .int(Int64(WireCoding.schemaVersion))]
+        )
+        try await publishing.publish(
+            Array(body),
+            exchange: configuration.topology.resultsExchange,
+            routingKey: configuration.topology.resultsRoutingKey,
+            properties: properties,
+            mandatory: true
+        )
+    }
+
+    /// Publishes the original message to the dead-letter exchange with the reason, then acknowledges it.
+    private func deadLetter(_ delivery: AMQPDelivery, from sourceQueue: String, reason: String, publishing: AMQPConnection) async {
+        var properties = delivery.properties
+        properties.headers[Self.errorHeader] = .string(String(reason.prefix(1_000)))
+        properties.headers[Self.sourceQueueHeader] = .string(sourceQueue)
+        properties.persistent = true
+        do {
+            try await publishing.publish(
+                delivery.body,
+                exchange: configuration.topology.deadLetterExchange,
+                routingKey: sourceQueue,
+                properties: properties,
+                mandatory: true
+            )
+        } catch {
+            logger.debug("dead-lettering failed", metadata: [LogKeys.error: "\(String(reflecting: error))"])
+            returnForRedelivery(delivery, logger: logger)
+            return
+        }
+        logger.info("undecodable step dispatch dead-lettered", metadata: [LogKeys.error: "\(reason)", "amqp.queue": "\(sourceQueue)"])
+        acknowledge(delivery, logger: logger)
+    }
+
+    private func acknowledge(_ delivery: AMQPDelivery, logger: Logger) {
+        do {
+            try delivery.ack()
+        } catch {
+            logger.debug("acknowledgement failed", metadata: [LogKeys.error: "\(String(reflecting: error))"])
+        }
+    }
+
+    /// Requeues a delivery whose outcome could not be published. The quorum queue's delivery
+    /// limit dead-letters it if this keeps happening. If the consumer's channel is gone, the
+    /// broker requeues it anyway and the reject is dropped.
+    private func returnForRedelivery(_ delivery: AMQPDelivery, logger: Logger) {
+        do {
+            try delivery.reject(requeue: true)
+        } catch {
+            logger.debug("reject failed", metadata: [LogKeys.error: "\(String(reflecting: error))"])
+        }
+    }
+}

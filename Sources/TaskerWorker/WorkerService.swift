@@ -1,0 +1,162 @@
+import Foundation
+public import Logging
+public import ServiceLifecycle
+import Synchronization
+import TaskerAMQP
+import TaskerCore
+
+/// A long-running worker: consumes step dispatches from RabbitMQ, runs their handlers and
+/// publishes the results.
+///
+/// ```swift
+/// var registry = HandlerRegistry()
+/// ExampleHandlers.register(in: &registry)
+/// let worker = WorkerService(
+///     configuration: .init(amqp: try AMQPConfiguration(url: url), namespaces: ["default"]),
+///     registry: registry,
+///     logger: logger
+/// )
+/// let group = ServiceGroup(configuration: .init(services: [worker], gracefulShutdownSignals: [.sigterm], logger: logger))
+/// try await group.run()
+/// ```
+///
+/// Nothing happens until ``run()`` runs, and it may run only once. It opens one connection
+/// for consuming and one for publishing, declares the topology (``TaskerTopology``), starts one
+/// consumer per namespace and runs at most ``Configuration-swift.struct/concurrency`` steps at
+/// once. For each dispatch it publishes `step.started`, runs the handler through a
+/// ``StepExecutor``, publishes `step.completed` / `step.failed` to the results exchange and only
+/// then acknowledges the dispatch; if a publish fails the dispatch is not acknowledged, so the
+/// broker redelivers it (at-least-once). A dispatch that cannot be decoded is published to the
+/// dead-letter exchange with an `x-tasker-error` header, then acknowledged.
+///
+/// On graceful shutdown the worker stops taking deliveries, lets the running steps finish and
+/// publish, acknowledges them, cancels its consumers and closes its connections; deliveries
+/// that were prefetched but not started are returned to the queue. On cancellation the running
+/// handlers are cancelled and their dispatches are left unacknowledged (redelivered later).
+public final class WorkerService: Service {
+    /// The `tasker.worker.id` logger metadata key.
+    public static let workerIDLogKey = "tasker.worker.id"
+
+    let configuration: Configuration
+    let executor: StepExecutor
+    let logger: Logger
+    let metrics = WorkerMetrics()
+    private let hasRun = Mutex(false)
+
+    /// Creates a worker; it connects only when ``run()`` is called.
+    /// - Parameters:
+    ///   - configuration: Broker, namespaces, concurrency and identity.
+    ///   - registry: The handlers it can run.
+    ///   - logger: The base logger; the worker adds `tasker.worker.id`, each step adds its ids.
+    public init(configuration: Configuration, registry: HandlerRegistry, logger: Logger) {
+        precondition(configuration.concurrency > 0, "WorkerService concurrency must be positive")
+        self.configuration = configuration
+        self.executor = StepExecutor(registry: registry, workerID: configuration.workerID)
+        var logger = logger
+        logger[metadataKey: Self.workerIDLogKey] = "\(configuration.workerID)"
+        self.logger = logger
+    }
+
+    /// Runs the worker until graceful shutdown or cancellation.
+    ///
+    /// Throws if the broker cannot be reached at start, the topology cannot be declared, or a
+    /// consumer ends with an error (e.g. the broker cancelled it).
+    public func run() async throws {
+        let alreadyRan = hasRun.withLock { ran in
+            defer { ran = true }
+            return ran
+        }
+        precondition(!alreadyRan, "WorkerService.run() called twice")
+
+        try await AMQPConnection.withConnection(configuration: connectionConfiguration("consume"), logger: logger) { consuming in
+            try await AMQPConnection.withConnection(configuration: connectionConfiguration("publish"), logger: logger) { publishing in
+                try await TaskerTopology.declare(on: consuming, topology: configuration.topology, namespaces: configuration.namespaces)
+                try await consume(from: consuming, publishingOn: publishing)
+            }
+        }
+    }
+
+    private func connectionConfiguration(_ role: String) -> AMQPConfiguration {
+        var amqp = configuration.amqp
+        amqp.connectionName = "\(amqp.connectionName ?? "tasker-worker \(configuration.workerID)") \(role)"
+        return amqp
+    }
+
+    // MARK: - Consuming
+
+    /// Merges every namespace's consumer into one stream and runs deliveries with bounded width.
+    private func consume(from consuming: AMQPConnection, publishingOn publishing: AMQPConnection) async throws {
+        let prefetch = UInt16(clamping: configuration.concurrency)
+        var consumers: [AMQPConsumer] = []
+        var seen = Set<String>()
+        for namespace in configuration.namespaces where seen.insert(namespace).inserted {
+            consumers.append(try await consuming.consume(queue: configuration.topology.stepsQueue(namespace: namespace), prefetch: prefetch))
+        }
+        logger.info(
+            "worker started",
+            metadata: [
+                "tasker.worker.namespaces": "\(configuration.namespaces.joined(separator: ","))",
+                "tasker.worker.concurrency": "\(configuration.concurrency)",
+            ]
+        )
+
+        let (deliveries, merged) = AsyncStream<(delivery: AMQPDelivery, queue: String)>.makeStream()
+        let state = ConsumeState()
+
+        try await withThrowingTaskGroup(of: Void.self) { readers in
+            for consumer in consumers {
+                readers.addTask {
+                    do {
+                        for try await delivery in consumer { merged.yield((delivery, consumer.queue)) }
+                    } catch {
+                        state.failure.withLock { $0 = $0 ?? error }
+                        merged.finish()
+                    }
+                }
+            }
+
+            // Stop taking deliveries on graceful shutdown or cancellation. The handler is
+            // synchronous, so finishing the stream and setting the flag needs no extra task.
+            await withTaskCancellationOrGracefulShutdownHandler {
+                await runDeliveries(deliveries, state: state, publishing: publishing)
+            } onCancelOrGracefulShutdown: {
+                state.stopping.withLock { $0 = true }
+                merged.finish()
+            }
+
+            // Every started step has published and acknowledged: now stop the consumers.
+            // Prefetched deliveries that were not started go back to the queue.
+            for consumer in consumers { await consumer.cancel() }
+            merged.finish()
+            try await readers.waitForAll()
+        }
+        logger.info("worker stopped")
+        if let error = state.failure.withLock({ $0 }) { throw error }
+    }
+
+    /// Runs deliveries, at most `concurrency` at once, until the stream ends or `stopping` is set.
+    private func runDeliveries(_ deliveries: AsyncStream<(delivery: AMQPDelivery, queue: String)>, state: ConsumeState, publishing: AMQPConnection) async {
+        await withTaskGroup(of: Void.self) { steps in
+            var inFlight = 0
+            for await (delivery, queue) in deliveries {
+                if inFlight >= configuration.concurrency {
+                    await steps.next()
+                    inFlight -= 1
+                }
+                // Re-checked after waiting for a slot: shutdown may have started meanwhile.
+                if state.stopping.withLock({ $0 }) { break }
+                steps.addTask { await self.process(delivery, from: queue, publishing: publishing) }
+                inFlight += 1
+            }
+            // Leaving the group waits for the steps still running.
+        }
+    }
+}
+
+/// State shared by the consuming loop, the consumer readers and the shutdown handler.
+private final class ConsumeState: Sendable {
+    /// Set on graceful shutdown or cancellation: take no more deliveries.
+    let stopping = Mutex(false)
+    /// The first error a consumer ended with.
+    let failure = Mutex<(any Error)?>(nil)
+}

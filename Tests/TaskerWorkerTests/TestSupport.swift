@@ -1,0 +1,187 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+import TaskerAMQP
+import TaskerCore
+import TaskerExamples
+import TaskerWorker
+import Testing
+
+/// The broker URL from `AMQP_URL`, defaulting to the private test node.
+let amqpURL = ProcessInfo.processInfo.environment["AMQP_URL"] ?? "amqp://tasker:tasker@127.0.0.1:5673/%2f"
+
+/// A logger for tests; `LOG_LEVEL=debug swift test` shows the worker's debug logs.
+let testLogger: Logger = {
+    var logger = Logger(label: "tasker.worker.tests")
+    logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
+    return logger
+}()
+
+func testAMQPConfiguration(name: String) throws -> AMQPConfiguration {
+    var configuration = try AMQPConfiguration(url: amqpURL, connectionName: name)
+    configuration.heartbeat = .seconds(5)
+    configuration.reconnect.initialDelay = .milliseconds(200)
+    configuration.reconnect.maxDelay = .seconds(2)
+    return configuration
+}
+
+/// A topology unique to one test run.
+func uniqueTopology() -> WireTopology {
+    WireTopology(prefix: "test-\(UInt32.random(in: 0...UInt32.max))")
+}
+
+/// The registry with the example handlers.
+func exampleRegistry() -> HandlerRegistry {
+    var registry = HandlerRegistry()
+    ExampleHandlers.register(in: &registry)
+    return registry
+}
+
+/// A dispatch with sensible defaults for tests.
+func makeDispatch(
+    handler: String = "square",
+    stepName: String = "step_1",
+    namespace: String = "default",
+    attempt: Int = 1,
+    maxAttempts: Int = 3,
+    context: JSONValue = ["even_number": 2],
+    parentResults: [String: JSONValue] = [:],
+    handlerConfig: JSONValue = [:],
+    timeoutSeconds: Double = 30,
+    now: Date = Date()
+) -> StepDispatch {
+    StepDispatch(
+        taskID: UUID(),
+        stepID: UUID(),
+        stepName: stepName,
+        handler: handler,
+        namespace: namespace,
+        templateName: "test_template",
+        templateVersion: "1.0.0",
+        attempt: attempt,
+        maxAttempts: maxAttempts,
+        context: context,
+        parentResults: parentResults,
+        handlerConfig: handlerConfig,
+        timeoutSeconds: timeoutSeconds,
+        deadline: now.addingTimeInterval(timeoutSeconds),
+        dispatchedAt: now
+    )
+}
+
+/// A clock that advances by `step` on every reading, so durations are exact.
+final class TickingClock: Sendable {
+    let start: Date
+    let step: TimeInterval
+    private let readings = Mutex(0)
+
+    init(start: Date = Date(timeIntervalSince1970: 1_700_000_000), step: TimeInterval) {
+        self.start = start
+        self.step = step
+    }
+
+    var now: @Sendable () -> Date {
+        { [self] in
+            let n = readings.withLock { count in
+                defer { count += 1 }
+                return count
+            }
+            return start.addingTimeInterval(Double(n) * step)
+        }
+    }
+}
+
+struct TestTimeout: Error, CustomStringConvertible {
+    var description: String
+}
+
+/// Runs `body`, failing with ``TestTimeout`` if it takes longer than `duration`.
+func withTimeout<T: Sendable>(
+    _ duration: Duration,
+    _ what: String,
+    _ body: @escaping @Sendable () async throws -> T
+) async throws -> T {
+    try await withThrowingTaskGroup(of: T.self) { group in
+        group.addTask { try await body() }
+        group.addTask {
+            try await Task.sleep(for: duration)
+            throw TestTimeout(description: "timed out after \(duration): \(what)")
+        }
+        defer { group.cancelAll() }
+        return try await group.next()!
+    }
+}
+
+/// A test harness: a unique topology declared on a test connection, deleted afterwards.
+struct BrokerFixture {
+    let topology: WireTopology
+    let namespaces: [String]
+    let connection: AMQPConnection
+
+    /// Publishes a dispatch the way the coordinator does.
+    func publish(_ dispatch: StepDispatch) async throws {
+        try await publishRaw(Array(try WireCoding.encode(dispatch)), namespace: dispatch.namespace)
+    }
+
+    /// Publishes any body to the steps exchange for `namespace`.
+    func publishRaw(_ body: [UInt8], namespace: String) async throws {
+        try await connection.publish(
+            body,
+            exchange: topology.stepsExchange,
+            routingKey: namespace,
+            properties: AMQPProperties(contentType: WireCoding.contentType, messageID: UUID().uuidString),
+            mandatory: true
+        )
+    }
+
+    /// Decodes and acknowledges a result delivery.
+    static func result(_ delivery: AMQPDelivery) throws -> StepResultMessage {
+        let result = try WireCoding.decode(StepResultMessage.self, from: Data(delivery.body))
+        try delivery.ack()
+        return result
+    }
+}
+
+/// Declares a unique topology, runs `body`, then deletes the topology.
+func withBroker<R>(
+    namespaces: [String] = ["default"],
+    _ body: (BrokerFixture) async throws -> R
+) async throws -> R {
+    let topology = uniqueTopology()
+    return try await AMQPConnection.withConnection(configuration: testAMQPConfiguration(name: "worker-tests"), logger: testLogger) { connection in
+        try await TaskerTopology.declare(on: connection, topology: topology, namespaces: namespaces)
+        let fixture = BrokerFixture(topology: topology, namespaces: namespaces, connection: connection)
+        let result: R
+        do {
+            result = try await body(fixture)
+        } catch {
+            await deleteTopology(topology, namespaces: namespaces, on: connection)
+            throw error
+        }
+        await deleteTopology(topology, namespaces: namespaces, on: connection)
+        return result
+    }
+}
+
+private func deleteTopology(_ topology: WireTopology, namespaces: [String], on connection: AMQPConnection) async {
+    for queue in TaskerTopology.queues(topology, namespaces: namespaces) { try? await connection.deleteQueue(queue.name) }
+    for exchange in TaskerTopology.exchanges(topology) { try? await connection.deleteExchange(exchange.name) }
+}
+
+/// A worker for `fixture`'s topology, wrapped in a service group the test can shut down.
+func makeWorkerGroup(
+    _ fixture: BrokerFixture,
+    registry: HandlerRegistry = exampleRegistry(),
+    concurrency: Int = 4
+) throws -> ServiceGroup {
+    let configuration = WorkerService.Configuration(
+        amqp: try testAMQPConfiguration(name: "worker-under-test"),
+        topology: fixture.topology,
+        namespaces: fixture.namespaces,
+        concurrency: concurrency,
+        workerID: "test-worker:1"
+    )
+    let worker = WorkerService(configuration: configuration, registry: registry, logger: testLogger)
+    return ServiceGroup(configuration: ServiceGroupConfiguration(services: [worker], logger: testLogger))
+}
