@@ -32,18 +32,16 @@ public struct AMQPBenchmark: Sendable {
             try await publisher.declare(AMQPQueue(name: queue, type: queueType))
             do {
                 let publishStart = clock.now
+                // `inFlight` tasks publish concurrently, so that many confirms are outstanding.
                 try await withThrowingTaskGroup(of: Void.self) { group in
-                    var started = 0
-                    while started < min(inFlight, messages) {
-                        group.addTask { try await publisher.publish(body, routingKey: queue) }
-                        started += 1
-                    }
-                    while try await group.next() != nil {
-                        if started < messages {
-                            group.addTask { try await publisher.publish(body, routingKey: queue) }
-                            started += 1
+                    let workers = min(inFlight, messages)
+                    for worker in 0..<workers {
+                        let share = messages / workers + (worker < messages % workers ? 1 : 0)
+                        group.addTask {
+                            for _ in 0..<share { try await publisher.publish(body, routingKey: queue) }
                         }
                     }
+                    try await group.waitForAll()
                 }
                 let publishDuration = clock.now - publishStart
 

@@ -109,6 +109,7 @@ final class ConnectionCore: Sendable {
     struct State: Sendable {
         var commands: [Command] = []
         var finished = false
+        var sleeping = false
         var connected = false
         var reconnects = 0
     }
@@ -138,13 +139,16 @@ final class ConnectionCore: Sendable {
 
     /// Queues `command` for the connection thread, or fails it if the connection is closed.
     func submit(_ command: Command) {
-        let accepted = state.withLock { state -> Bool in
-            guard !state.finished else { return false }
+        let (accepted, needsWake) = state.withLock { state -> (Bool, Bool) in
+            guard !state.finished else { return (false, false) }
             state.commands.append(command)
-            return true
+            // Only a sleeping thread needs the eventfd; an awake one takes the queue before sleeping.
+            let sleeping = state.sleeping
+            state.sleeping = false
+            return (true, sleeping)
         }
         if accepted {
-            wake()
+            if needsWake { wake() }
         } else {
             command.fail(AMQPError(code: .clientClosed, message: "the connection is closed"))
         }
@@ -169,6 +173,21 @@ final class ConnectionCore: Sendable {
     }
 
     var hasCommands: Bool { state.withLock { !$0.commands.isEmpty } }
+
+    /// Called by the connection thread before it polls: returns `false` (do not sleep) if
+    /// commands are waiting, otherwise records that the next submit must write the eventfd.
+    func prepareToSleep() -> Bool {
+        state.withLock { state in
+            guard state.commands.isEmpty else { return false }
+            state.sleeping = true
+            return true
+        }
+    }
+
+    /// Called by the connection thread after it polled.
+    func didWake() {
+        state.withLock { $0.sleeping = false }
+    }
 
     func requeueFront(_ commands: [Command]) {
         guard !commands.isEmpty else { return }

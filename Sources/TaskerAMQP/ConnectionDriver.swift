@@ -26,6 +26,36 @@ final class ConnectionDriver {
         let stream: AsyncThrowingStream<AMQPDelivery, any Error>.Continuation
         var channel: amqp_channel_t = 0
         var generation: UInt64 = 0
+        /// Delivery tags received and not yet settled, in order (from `unsettledHead`).
+        var unsettled: [UInt64] = []
+        var unsettledHead = 0
+        /// Tags settled individually that are still in `unsettled`.
+        var settledOutOfOrder: Set<UInt64> = []
+        /// Tags the application acknowledged that have not been sent yet.
+        var pendingAcks: Set<UInt64> = []
+
+        func resetSettlement() {
+            unsettled = []
+            unsettledHead = 0
+            settledOutOfOrder = []
+            pendingAcks = []
+        }
+
+        /// Drops every tag up to and including `tag` from the unsettled list.
+        func settle(upTo tag: UInt64) {
+            while unsettledHead < unsettled.count && unsettled[unsettledHead] <= tag {
+                settledOutOfOrder.remove(unsettled[unsettledHead])
+                unsettledHead += 1
+            }
+            compact()
+        }
+
+        func compact() {
+            if unsettledHead > 1024 && unsettledHead * 2 > unsettled.count {
+                unsettled.removeFirst(unsettledHead)
+                unsettledHead = 0
+            }
+        }
 
         init(tag: String, queue: String, prefetch: UInt16, stream: AsyncThrowingStream<AMQPDelivery, any Error>.Continuation) {
             self.tag = tag
@@ -64,6 +94,7 @@ final class ConnectionDriver {
     private var bindings: [AMQPBinding] = []
 
     private var closeRequests: [CheckedContinuation<Void, Never>] = []
+    private var channelsWithPendingAcks: Set<amqp_channel_t> = []
 
     private init(core: ConnectionCore) {
         self.core = core
@@ -128,6 +159,8 @@ final class ConnectionDriver {
     }
 
     private func waitForActivity(timeoutMilliseconds: Int32) {
+        guard core.prepareToSleep() else { return }
+        defer { core.didWake() }
         var fds = [
             pollfd(fd: core.wakeFD, events: Int16(POLLIN), revents: 0),
             pollfd(fd: socketFD, events: Int16(POLLIN), revents: 0),
@@ -141,12 +174,45 @@ final class ConnectionDriver {
         let commands = core.takeCommands()
         for (index, command) in commands.enumerated() {
             do {
+                if case .ack(_, multiple: false) = command {} else { try flushAcks() }
                 try execute(command)
             } catch let lost as ConnectionLost {
                 command.fail(lost.error)
                 core.requeueFront(Array(commands[(index + 1)...]))
                 throw lost
             }
+        }
+        try flushAcks()
+    }
+
+    /// Sends the acknowledgements collected from a batch of commands. A run of acknowledged
+    /// tags at the head of a consumer's unsettled deliveries becomes one `multiple` basic.ack;
+    /// the others are sent one by one.
+    private func flushAcks() throws {
+        guard !channelsWithPendingAcks.isEmpty else { return }
+        let channels = channelsWithPendingAcks
+        channelsWithPendingAcks = []
+        for channel in channels {
+            guard let consumer = consumerByChannel[channel], !consumer.pendingAcks.isEmpty else { continue }
+            var prefixEnd: UInt64?
+            while consumer.unsettledHead < consumer.unsettled.count {
+                let tag = consumer.unsettled[consumer.unsettledHead]
+                if consumer.pendingAcks.remove(tag) != nil {
+                    prefixEnd = tag
+                } else if consumer.settledOutOfOrder.remove(tag) == nil {
+                    break
+                }
+                consumer.unsettledHead += 1
+            }
+            consumer.compact()
+            if let prefixEnd {
+                try check(status: amqp_basic_ack(conn, channel, prefixEnd, 1), "basic.ack")
+            }
+            for tag in consumer.pendingAcks.sorted() {
+                try check(status: amqp_basic_ack(conn, channel, tag, 0), "basic.ack")
+                consumer.settledOutOfOrder.insert(tag)
+            }
+            consumer.pendingAcks = []
         }
     }
 
@@ -411,17 +477,28 @@ final class ConnectionDriver {
         case .publish(let request):
             try publish(request)
         case .ack(let reference, let multiple):
-            guard let channel = liveChannel(reference) else { return }
-            try check(status: amqp_basic_ack(conn, channel, reference.deliveryTag, multiple ? 1 : 0), "basic.ack")
+            guard let consumer = liveConsumer(reference) else { return }
             core.metrics.acked.increment()
+            if multiple {
+                try check(status: amqp_basic_ack(conn, reference.channel, reference.deliveryTag, 1), "basic.ack")
+                consumer.settle(upTo: reference.deliveryTag)
+            } else {
+                consumer.pendingAcks.insert(reference.deliveryTag)
+                channelsWithPendingAcks.insert(reference.channel)
+            }
         case .nack(let reference, let multiple, let requeue):
-            guard let channel = liveChannel(reference) else { return }
-            try check(status: amqp_basic_nack(conn, channel, reference.deliveryTag, multiple ? 1 : 0, requeue ? 1 : 0), "basic.nack")
+            guard let consumer = liveConsumer(reference) else { return }
+            try check(
+                status: amqp_basic_nack(conn, reference.channel, reference.deliveryTag, multiple ? 1 : 0, requeue ? 1 : 0),
+                "basic.nack"
+            )
             core.metrics.rejected.increment()
+            if multiple { consumer.settle(upTo: reference.deliveryTag) } else { consumer.settledOutOfOrder.insert(reference.deliveryTag) }
         case .reject(let reference, let requeue):
-            guard let channel = liveChannel(reference) else { return }
-            try check(status: amqp_basic_reject(conn, channel, reference.deliveryTag, requeue ? 1 : 0), "basic.reject")
+            guard let consumer = liveConsumer(reference) else { return }
+            try check(status: amqp_basic_reject(conn, reference.channel, reference.deliveryTag, requeue ? 1 : 0), "basic.reject")
             core.metrics.rejected.increment()
+            consumer.settledOutOfOrder.insert(reference.deliveryTag)
         case .declareExchange(let exchange, let continuation):
             do {
                 try declareExchange(exchange)
@@ -495,12 +572,12 @@ final class ConnectionDriver {
         }
     }
 
-    private func liveChannel(_ reference: DeliveryReference) -> amqp_channel_t? {
+    private func liveConsumer(_ reference: DeliveryReference) -> Consumer? {
         guard let consumer = consumerByChannel[reference.channel], consumer.generation == reference.generation else {
             logger.trace("amqp stale acknowledgement dropped", metadata: [AMQPLogKey.channel: "\(reference.channel)"])
             return nil
         }
-        return reference.channel
+        return consumer
     }
 
     private func publish(_ request: PublishRequest) throws {
@@ -631,6 +708,7 @@ final class ConnectionDriver {
             throw error
         }
         consumer.channel = channel
+        consumer.resetSettlement()
         consumer.generation = nextGeneration
         nextGeneration += 1
         consumerByChannel[channel] = consumer
@@ -700,6 +778,7 @@ final class ConnectionDriver {
                 return
             }
             core.metrics.delivered.increment()
+            consumer.unsettled.append(deliver.delivery_tag)
             consumer.stream.yield(
                 AMQPDelivery(
                     body: body, properties: properties, exchange: exchange, routingKey: routingKey, consumerTag: consumerTag,
