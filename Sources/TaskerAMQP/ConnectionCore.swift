@@ -50,6 +50,12 @@ struct PublishRequest: Sendable {
     var continuation: CheckedContinuation<Void, any Error>
 }
 
+/// A batch of messages to publish, with the continuation resumed once each is confirmed or failed.
+struct PublishBatchRequest: Sendable {
+    var messages: [AMQPMessage]
+    var continuation: CheckedContinuation<[Result<Void, AMQPError>], Never>
+}
+
 /// A consumer registration handed to the connection thread.
 struct ConsumeRequest: Sendable {
     var queue: String
@@ -69,6 +75,7 @@ enum Command: Sendable {
     case deleteExchange(String, CheckedContinuation<Void, any Error>)
     case purgeQueue(String, CheckedContinuation<Int, any Error>)
     case publish(PublishRequest)
+    case publishBatch(PublishBatchRequest)
     case consume(ConsumeRequest)
     case cancel(tag: String, CheckedContinuation<Void, Never>?)
     case ack(DeliveryReference, multiple: Bool)
@@ -84,6 +91,8 @@ enum Command: Sendable {
         case .declareQueue(_, let c), .queueInfo(_, let c): c.resume(throwing: error)
         case .purgeQueue(_, let c): c.resume(throwing: error)
         case .publish(let request): request.continuation.resume(throwing: error)
+        case .publishBatch(let request):
+            request.continuation.resume(returning: Array(repeating: .failure(error), count: request.messages.count))
         case .consume(let request):
             request.stream.finish(throwing: error)
             request.continuation.resume(throwing: error)

@@ -7,6 +7,8 @@ import CoreMetrics
 /// Raised inside the driver when the connection (not just a channel) is unusable.
 private struct ConnectionLost: Error {
     var error: AMQPError
+    /// The command that hit the loss already completed its callers.
+    var commandHandled = false
 }
 
 /// Runs on the connection's dedicated thread and owns the `amqp_connection_state_t`.
@@ -65,8 +67,41 @@ final class ConnectionDriver {
         }
     }
 
+    /// Results of a ``AMQPConnection/publish(contentsOf:)`` call, completed message by message.
+    private final class PublishBatch {
+        private var results: [Result<Void, AMQPError>?]
+        private var remaining: Int
+        private let continuation: CheckedContinuation<[Result<Void, AMQPError>], Never>
+
+        init(count: Int, continuation: CheckedContinuation<[Result<Void, AMQPError>], Never>) {
+            results = Array(repeating: nil, count: count)
+            remaining = count
+            self.continuation = continuation
+            if count == 0 { continuation.resume(returning: []) }
+        }
+
+        func complete(_ index: Int, _ result: Result<Void, AMQPError>) {
+            guard results[index] == nil else { return }
+            results[index] = result
+            remaining -= 1
+            if remaining == 0 { continuation.resume(returning: results.map { $0! }) }
+        }
+    }
+
+    private enum ConfirmTarget {
+        case single(CheckedContinuation<Void, any Error>)
+        case batch(PublishBatch, Int)
+
+        func complete(_ result: Result<Void, AMQPError>) {
+            switch self {
+            case .single(let continuation): continuation.resume(with: result.mapError { $0 as any Error })
+            case .batch(let batch, let index): batch.complete(index, result)
+            }
+        }
+    }
+
     private struct PendingConfirm {
-        var continuation: CheckedContinuation<Void, any Error>
+        var target: ConfirmTarget
         var returned: AMQPError?
     }
 
@@ -177,7 +212,7 @@ final class ConnectionDriver {
                 if case .ack(_, multiple: false) = command {} else { try flushAcks() }
                 try execute(command)
             } catch let lost as ConnectionLost {
-                command.fail(lost.error)
+                if !lost.commandHandled { command.fail(lost.error) }
                 core.requeueFront(Array(commands[(index + 1)...]))
                 throw lost
             }
@@ -410,7 +445,7 @@ final class ConnectionDriver {
         let failed = pending
         pending = [:]
         for (_, confirm) in failed.sorted(by: { $0.key < $1.key }) {
-            confirm.continuation.resume(throwing: error)
+            confirm.target.complete(.failure(error))
         }
         oldestUnconfirmed = nextPublishSeq
     }
@@ -467,7 +502,7 @@ final class ConnectionDriver {
     private func execute(_ command: Command) throws {
         if !closeRequests.isEmpty {
             switch command {
-            case .publish, .consume, .declareExchange, .declareQueue, .bind, .queueInfo, .deleteQueue, .deleteExchange, .purgeQueue:
+            case .publish, .publishBatch, .consume, .declareExchange, .declareQueue, .bind, .queueInfo, .deleteQueue, .deleteExchange, .purgeQueue:
                 command.fail(AMQPError(code: .clientClosed, message: "the connection is closing"))
                 return
             default: break
@@ -475,7 +510,24 @@ final class ConnectionDriver {
         }
         switch command {
         case .publish(let request):
-            try publish(request)
+            try publish(
+                AMQPMessage(
+                    body: request.body, exchange: request.exchange, routingKey: request.routingKey, properties: request.properties,
+                    mandatory: request.mandatory
+                ),
+                target: .single(request.continuation)
+            )
+        case .publishBatch(let request):
+            let batch = PublishBatch(count: request.messages.count, continuation: request.continuation)
+            for (index, message) in request.messages.enumerated() {
+                do {
+                    try publish(message, target: .batch(batch, index))
+                } catch var lost as ConnectionLost {
+                    for failed in index..<request.messages.count { batch.complete(failed, .failure(lost.error)) }
+                    lost.commandHandled = true
+                    throw lost
+                }
+            }
         case .ack(let reference, let multiple):
             guard let consumer = liveConsumer(reference) else { return }
             core.metrics.acked.increment()
@@ -580,18 +632,18 @@ final class ConnectionDriver {
         return consumer
     }
 
-    private func publish(_ request: PublishRequest) throws {
+    private func publish(_ message: AMQPMessage, target: ConfirmTarget) throws {
         let arena = CArena()
         let seq = nextPublishSeq
         var properties = arena.properties(
-            request.properties,
-            extraHeaders: request.mandatory ? [Self.publishSeqHeader: .int(Int64(seq))] : [:]
+            message.properties,
+            extraHeaders: message.mandatory ? [Self.publishSeqHeader: .int(Int64(seq))] : [:]
         )
-        let exchange = arena.bytes(request.exchange)
-        let routingKey = arena.bytes(request.routingKey)
-        let status = request.body.withUnsafeBytes { raw in
+        let exchange = arena.bytes(message.exchange)
+        let routingKey = arena.bytes(message.routingKey)
+        let status = message.body.withUnsafeBytes { raw in
             amqp_basic_publish(
-                conn, Self.publishChannel, exchange, routingKey, request.mandatory ? 1 : 0, 0, &properties,
+                conn, Self.publishChannel, exchange, routingKey, message.mandatory ? 1 : 0, 0, &properties,
                 amqp_bytes_t(len: raw.count, bytes: UnsafeMutableRawPointer(mutating: raw.baseAddress))
             )
         }
@@ -599,13 +651,13 @@ final class ConnectionDriver {
             if status == AMQP_STATUS_TABLE_TOO_BIG.rawValue || status == AMQP_STATUS_INVALID_PARAMETER.rawValue
                 || status == AMQP_STATUS_BAD_AMQP_DATA.rawValue
             {
-                request.continuation.resume(throwing: AMQPError(code: .protocolError, message: "cannot encode message: \(Self.statusString(status))"))
+                target.complete(.failure(AMQPError(code: .protocolError, message: "cannot encode message: \(Self.statusString(status))")))
                 return
             }
             throw ConnectionLost(error: AMQPError(code: .connectionClosed, message: "basic.publish: \(Self.statusString(status))"))
         }
         nextPublishSeq += 1
-        pending[seq] = PendingConfirm(continuation: request.continuation)
+        pending[seq] = PendingConfirm(target: target)
         core.metrics.published.increment()
     }
 
@@ -868,13 +920,13 @@ final class ConnectionDriver {
     private func resolve(_ seq: UInt64, ack: Bool) {
         guard let confirm = pending.removeValue(forKey: seq) else { return }
         if let returned = confirm.returned {
-            confirm.continuation.resume(throwing: returned)
+            confirm.target.complete(.failure(returned))
         } else if ack {
             core.metrics.confirmed.increment()
-            confirm.continuation.resume()
+            confirm.target.complete(.success(()))
         } else {
             core.metrics.nacked.increment()
-            confirm.continuation.resume(throwing: AMQPError(code: .nacked, message: "the broker refused the message (basic.nack)"))
+            confirm.target.complete(.failure(AMQPError(code: .nacked, message: "the broker refused the message (basic.nack)")))
         }
     }
 

@@ -189,6 +189,29 @@ struct AMQPConnectionTests {
         }
     }
 
+    @Test("batch publish reports one result per message", .timeLimit(.minutes(1)))
+    func batchPublish() async throws {
+        let queue = uniqueName()
+        try await withTestConnection { connection in
+            try await connection.declare(AMQPQueue(name: queue, type: .quorum))
+            var messages = (0..<1000).map { AMQPMessage(body: Array("\($0)".utf8), routingKey: queue, mandatory: true) }
+            messages[500].routingKey = queue + ".nowhere"
+            let results = await connection.publish(contentsOf: messages)
+            #expect(results.count == 1000)
+            for (index, result) in results.enumerated() {
+                if index == 500 {
+                    #expect(throws: AMQPError.self) { try result.get() }
+                    if case .failure(let error) = result { #expect(error.code == .unroutable) }
+                } else {
+                    #expect(throws: Never.self) { try result.get() }
+                }
+            }
+            #expect(try await connection.queueInfo(queue).messageCount == 999)
+            #expect(await connection.publish(contentsOf: []).isEmpty)
+            try await connection.deleteQueue(queue)
+        }
+    }
+
     @Test("a publish to a missing exchange fails and the connection keeps working", .timeLimit(.minutes(1)))
     func publishToMissingExchange() async throws {
         let queue = uniqueName()
