@@ -22,6 +22,16 @@ struct AMQPConnectionTests {
         #expect(throws: AMQPError.self) { try AMQPConfiguration(url: "http://localhost") }
     }
 
+    @Test("reconnect backoff grows exponentially, is capped and jittered")
+    func backoff() {
+        let policy = AMQPConfiguration.Reconnect(initialDelay: .milliseconds(100), maxDelay: .seconds(2), multiplier: 2, jitter: 0.5)
+        #expect(policy.delay(attempt: 0, random: 0) == .milliseconds(100))
+        #expect(policy.delay(attempt: 3, random: 0) == .milliseconds(800))
+        #expect(policy.delay(attempt: 10, random: 0) == .seconds(2))
+        #expect(policy.delay(attempt: 10, random: 1) == .seconds(1))
+        #expect(policy.delay(attempt: 1000, random: 0.5) == .milliseconds(1500))
+    }
+
     @Test("connect failure is reported", .timeLimit(.minutes(1)))
     func connectFailure() async throws {
         var configuration = try AMQPConfiguration(url: "amqp://tasker:tasker@127.0.0.1:1/%2f")
@@ -282,7 +292,7 @@ struct AMQPConnectionTests {
                     let quarter = count / 4
                     var confirmed = try await publishMessages(publisher, queue: queue, count: 2 * quarter, window: 100, retry: true)
                     // The third quarter is in flight while the broker shuts down ...
-                    while await !restarted.stopping { try await Task.sleep(for: .milliseconds(5)) }
+                    try await eventually("broker stopping") { await restarted.stopping }
                     confirmed.formUnion(
                         try await publishMessages(publisher, queue: queue, count: quarter, from: 2 * quarter, window: 100, retry: true)
                     )
@@ -295,7 +305,7 @@ struct AMQPConnectionTests {
                 }
                 async let restart: Void = withTimeout(.seconds(45), "restart") {
                     // Restart the broker once consumption is under way.
-                    while await restarted.progress < count / 4 { try await Task.sleep(for: .milliseconds(10)) }
+                    try await eventually("a quarter consumed") { await restarted.progress >= count / 4 }
                     await restarted.markStopping()
                     try await rabbitctl("stop_app")
                     try await rabbitctl("start_app")
