@@ -81,7 +81,7 @@ enum Command: Sendable {
     case ack(DeliveryReference, multiple: Bool)
     case nack(DeliveryReference, multiple: Bool, requeue: Bool)
     case reject(DeliveryReference, requeue: Bool)
-    case close(CheckedContinuation<Void, Never>)
+    case close(CheckedContinuation<Void, Never>?)
 
     /// Completes the command with `error` without running it.
     func fail(_ error: AMQPError) {
@@ -97,7 +97,7 @@ enum Command: Sendable {
             request.stream.finish(throwing: error)
             request.continuation.resume(throwing: error)
         case .cancel(_, let c): c?.resume()
-        case .close(let c): c.resume()
+        case .close(let c): c?.resume()
         case .ack, .nack, .reject: break
         }
     }
@@ -119,6 +119,9 @@ final class ConnectionCore: Sendable {
         var commands: [Command] = []
         var finished = false
         var sleeping = false
+        var started = false
+        var finishError: AMQPError?
+        var finishWaiters: [CheckedContinuation<AMQPError?, Never>] = []
         var connected = false
         var reconnects = 0
     }
@@ -204,13 +207,39 @@ final class ConnectionCore: Sendable {
     }
 
     /// Marks the connection finished and returns the commands still queued.
-    func finish() -> [Command] {
-        state.withLock { state in
+    func finish(error: AMQPError?) -> [Command] {
+        let (commands, waiters) = state.withLock { state in
             state.finished = true
             state.connected = false
+            state.finishError = error
             let commands = state.commands
+            let waiters = state.finishWaiters
             state.commands = []
-            return commands
+            state.finishWaiters = []
+            return (commands, waiters)
+        }
+        for waiter in waiters { waiter.resume(returning: error) }
+        return commands
+    }
+
+    /// Records that the connection thread was started; `false` if it already was.
+    func markStarted() -> Bool {
+        state.withLock { state in
+            guard !state.started else { return false }
+            state.started = true
+            return true
+        }
+    }
+
+    /// Waits until the connection thread has ended; returns the error that ended it, if any.
+    func waitUntilFinished() async -> AMQPError? {
+        await withCheckedContinuation { continuation in
+            let finished = state.withLock { state -> (Bool, AMQPError?) in
+                if state.finished { return (true, state.finishError) }
+                state.finishWaiters.append(continuation)
+                return (false, nil)
+            }
+            if finished.0 { continuation.resume(returning: finished.1) }
         }
     }
 

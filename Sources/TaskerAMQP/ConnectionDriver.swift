@@ -128,7 +128,8 @@ final class ConnectionDriver {
     private var queues: [String: AMQPQueue] = [:]
     private var bindings: [AMQPBinding] = []
 
-    private var closeRequests: [CheckedContinuation<Void, Never>] = []
+    private var closeRequests: [CheckedContinuation<Void, Never>?] = []
+    private var everConnected = false
     private var channelsWithPendingAcks: Set<amqp_channel_t> = []
 
     private init(core: ConnectionCore) {
@@ -138,8 +139,9 @@ final class ConnectionDriver {
     }
 
     /// Starts the connection thread. `startup` is resumed once the first connection attempt
-    /// succeeded (or failed: then the thread ends).
-    static func start(core: ConnectionCore, startup: CheckedContinuation<Void, any Error>) {
+    /// succeeded (or failed: then the thread ends). Without `startup`, a failed first attempt is
+    /// retried like a lost connection.
+    static func start(core: ConnectionCore, startup: CheckedContinuation<Void, any Error>?) {
         let thread = Thread {
             let driver = ConnectionDriver(core: core)
             driver.run(startup: startup)
@@ -151,18 +153,21 @@ final class ConnectionDriver {
 
     // MARK: - Main loop
 
-    private func run(startup: CheckedContinuation<Void, any Error>) {
+    private func run(startup: CheckedContinuation<Void, any Error>?) {
         do {
             try connect()
+            everConnected = true
             core.setConnected(true)
-            startup.resume()
+            startup?.resume()
         } catch {
             let error = (error as? AMQPError) ?? AMQPError(code: .connectionFailed, message: "\(error)")
             logger.debug("amqp connect failed", metadata: [AMQPLogKey.error: "\(error)"])
             destroyConnection()
-            teardown(error)
-            startup.resume(throwing: error)
-            return
+            if let startup {
+                teardown(error)
+                startup.resume(throwing: error)
+                return
+            }
         }
 
         while true {
@@ -341,8 +346,9 @@ final class ConnectionDriver {
                 try connect()
                 try restoreTopology()
                 try resumeConsumers()
-                core.setConnected(true, reconnected: true)
-                core.metrics.reconnects.increment()
+                core.setConnected(true, reconnected: everConnected)
+                if everConnected { core.metrics.reconnects.increment() }
+                everConnected = true
                 logger.debug("amqp reconnected", metadata: [AMQPLogKey.attempt: "\(attempt + 1)"])
                 return true
             } catch {
@@ -423,7 +429,7 @@ final class ConnectionDriver {
     }
 
     private func connectionLost(_ error: AMQPError) {
-        logger.debug("amqp connection lost", metadata: [AMQPLogKey.error: "\(error)"])
+        logger.debug("amqp connection lost", metadata: [AMQPLogKey.error: "\(error)", "amqp.unconfirmed": "\(pending.count)"])
         core.setConnected(false)
         destroyConnection()
         failPendingConfirms(AMQPError(code: .connectionClosed, replyCode: error.replyCode, message: "connection lost before the broker confirmed the message: \(error.message)"))
@@ -454,7 +460,7 @@ final class ConnectionDriver {
     private func teardown(_ error: AMQPError) {
         destroyConnection()
         failPendingConfirms(error)
-        let remaining = core.finish()
+        let remaining = core.finish(error: error.code == .clientClosed ? nil : error)
         for consumer in consumers.values {
             if error.code == .clientClosed { consumer.stream.finish() } else { consumer.stream.finish(throwing: error) }
         }
@@ -465,7 +471,7 @@ final class ConnectionDriver {
         }
         let requests = closeRequests
         closeRequests = []
-        for request in requests { request.resume() }
+        for request in requests { request?.resume() }
     }
 
     /// Cancels consumers (waiting for cancel-ok), waits for outstanding confirms, sends queued

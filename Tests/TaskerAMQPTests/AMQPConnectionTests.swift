@@ -1,4 +1,6 @@
 import Foundation
+import ServiceLifecycle
+import ServiceLifecycleTestKit
 import TaskerAMQP
 import Testing
 
@@ -197,6 +199,27 @@ struct AMQPConnectionTests {
             try await connection.deleteQueue(queue)
             try await connection.deleteExchange(exchange)
         }
+    }
+
+    @Test("runs as a Service until graceful shutdown", .timeLimit(.minutes(1)))
+    func runsAsService() async throws {
+        let connection = try AMQPConnection(configuration: testConfiguration(name: "service"), logger: testLogger)
+        let queue = uniqueName()
+        try await testGracefulShutdown { trigger in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await connection.run() }
+                // Operations issued right away wait for the first connection.
+                try await connection.declare(AMQPQueue(name: queue, durable: false))
+                try await connection.publish(Array("x".utf8), routingKey: queue)
+                #expect(try await connection.queueInfo(queue).messageCount == 1)
+                try await connection.deleteQueue(queue)
+                #expect(connection.reconnectCount == 0)
+                trigger.triggerGracefulShutdown()
+                try await group.waitForAll()
+            }
+        }
+        let error = await #expect(throws: AMQPError.self) { try await connection.publish(Array("x".utf8), routingKey: queue) }
+        #expect(error?.code == .clientClosed)
     }
 
     @Test("batch publish reports one result per message", .timeLimit(.minutes(1)))
