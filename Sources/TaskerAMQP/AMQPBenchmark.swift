@@ -9,9 +9,10 @@ public import Logging
 public struct AMQPBenchmark: Sendable {
     private init() {}
 
-    /// Publishes `messages` persistent messages of `size` bytes with up to `inFlight` confirms
-    /// outstanding to a fresh queue, then consumes them with manual acks (prefetch `prefetch`) on a
-    /// second connection. The queue is deleted afterwards.
+    /// Publishes `messages` persistent messages of `size` bytes to a fresh queue with up to
+    /// `inFlight` confirms outstanding, first with one `publish` call per message, then the same
+    /// number again with ``AMQPConnection/publish(contentsOf:)`` batches; then consumes all of them
+    /// with manual acks (prefetch `prefetch`) on a second connection. The queue is deleted afterwards.
     public static func run(
         url: String,
         messages: Int = 50_000,
@@ -31,22 +32,43 @@ public struct AMQPBenchmark: Sendable {
         return try await AMQPConnection.withConnection(configuration: publisherConfiguration, logger: logger) { publisher in
             try await publisher.declare(AMQPQueue(name: queue, type: queueType))
             do {
+                // 1. `inFlight` tasks call publish(_:) concurrently, so that many confirms are outstanding.
                 let publishStart = clock.now
                 try await withThrowingTaskGroup(of: Void.self) { group in
-                    var started = 0
-                    while started < min(inFlight, messages) {
-                        group.addTask { try await publisher.publish(body, routingKey: queue) }
-                        started += 1
-                    }
-                    while try await group.next() != nil {
-                        if started < messages {
-                            group.addTask { try await publisher.publish(body, routingKey: queue) }
-                            started += 1
+                    let workers = min(inFlight, messages)
+                    for worker in 0..<workers {
+                        let share = messages / workers + (worker < messages % workers ? 1 : 0)
+                        group.addTask {
+                            for _ in 0..<share { try await publisher.publish(body, routingKey: queue) }
                         }
                     }
+                    try await group.waitForAll()
                 }
                 let publishDuration = clock.now - publishStart
 
+                // 2. Four tasks call publish(contentsOf:) with batches of inFlight / 4 messages.
+                let batchStart = clock.now
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    let workers = 4
+                    let batchSize = max(1, inFlight / workers)
+                    for worker in 0..<workers {
+                        let share = messages / workers + (worker < messages % workers ? 1 : 0)
+                        group.addTask {
+                            var remaining = share
+                            while remaining > 0 {
+                                let count = min(batchSize, remaining)
+                                let batch = [AMQPMessage](repeating: AMQPMessage(body: body, routingKey: queue), count: count)
+                                for result in await publisher.publish(contentsOf: batch) { try result.get() }
+                                remaining -= count
+                            }
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+                let batchPublishDuration = clock.now - batchStart
+
+                // 3. Consume everything with manual acks.
+                let total = 2 * messages
                 let consumeDuration = try await AMQPConnection.withConnection(configuration: consumerConfiguration, logger: logger) {
                     consumer in
                     let consumeStart = clock.now
@@ -55,7 +77,7 @@ public struct AMQPBenchmark: Sendable {
                     for try await delivery in deliveries {
                         try delivery.ack()
                         received += 1
-                        if received == messages { break }
+                        if received == total { break }
                     }
                     let duration = clock.now - consumeStart
                     await deliveries.cancel()
@@ -64,7 +86,7 @@ public struct AMQPBenchmark: Sendable {
                 try await publisher.deleteQueue(queue)
                 return AMQPBenchmarkResult(
                     messages: messages, messageSize: size, queueType: queueType, inFlight: inFlight, prefetch: prefetch,
-                    publishDuration: publishDuration, consumeDuration: consumeDuration
+                    publishDuration: publishDuration, batchPublishDuration: batchPublishDuration, consumeDuration: consumeDuration
                 )
             } catch {
                 try? await publisher.deleteQueue(queue)
@@ -81,13 +103,19 @@ public struct AMQPBenchmarkResult: Sendable {
     public var queueType: AMQPQueue.QueueType
     public var inFlight: Int
     public var prefetch: UInt16
+    /// Time to publish `messages` messages with concurrent ``AMQPConnection/publish(_:exchange:routingKey:properties:mandatory:)`` calls.
     public var publishDuration: Duration
+    /// Time to publish `messages` messages with ``AMQPConnection/publish(contentsOf:)`` batches.
+    public var batchPublishDuration: Duration
+    /// Time to consume and acknowledge all `2 * messages` messages.
     public var consumeDuration: Duration
 
-    /// Messages per second published and confirmed.
+    /// Messages per second published and confirmed, one `publish` call per message.
     public var publishRate: Double { Double(messages) / max(publishDuration.seconds, 1e-9) }
+    /// Messages per second published and confirmed, in batches.
+    public var batchPublishRate: Double { Double(messages) / max(batchPublishDuration.seconds, 1e-9) }
     /// Messages per second consumed and acknowledged.
-    public var consumeRate: Double { Double(messages) / max(consumeDuration.seconds, 1e-9) }
+    public var consumeRate: Double { Double(2 * messages) / max(consumeDuration.seconds, 1e-9) }
 
     /// The figures as a text table.
     public var table: String {
@@ -107,8 +135,9 @@ public struct AMQPBenchmarkResult: Sendable {
             header,
             row(["operation", "messages", "seconds", "msg/s"]),
             row([String(repeating: "-", count: 34), String(repeating: "-", count: 10), String(repeating: "-", count: 10), String(repeating: "-", count: 12)]),
-            row(["publish (confirmed)", "\(messages)", format(publishDuration.seconds, decimals: 3), format(publishRate, decimals: 0)]),
-            row(["consume (acked)", "\(messages)", format(consumeDuration.seconds, decimals: 3), format(consumeRate, decimals: 0)]),
+            row(["publish, confirmed (per message)", "\(messages)", format(publishDuration.seconds, decimals: 3), format(publishRate, decimals: 0)]),
+            row(["publish, confirmed (batches)", "\(messages)", format(batchPublishDuration.seconds, decimals: 3), format(batchPublishRate, decimals: 0)]),
+            row(["consume, acked", "\(2 * messages)", format(consumeDuration.seconds, decimals: 3), format(consumeRate, decimals: 0)]),
         ]
         return lines.joined(separator: "\n")
     }

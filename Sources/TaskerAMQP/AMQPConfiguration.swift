@@ -52,8 +52,9 @@ public struct AMQPConfiguration: Sendable {
             self.jitter = jitter
         }
 
-        /// The delay before attempt number `attempt` (0-based).
-        func delay(attempt: Int, random: Double = Double.random(in: 0...1)) -> Duration {
+        /// The delay before reconnect attempt number `attempt` (0-based): `initialDelay * multiplier^attempt`,
+        /// capped at `maxDelay`, minus up to `jitter` of it (`random` is uniform in 0...1).
+        public func delay(attempt: Int, random: Double = Double.random(in: 0...1)) -> Duration {
             let base = initialDelay.seconds * pow(multiplier, Double(min(attempt, 30)))
             let capped = min(base, maxDelay.seconds)
             let jittered = capped * (1 - jitter * random)

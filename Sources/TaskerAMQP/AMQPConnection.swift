@@ -1,4 +1,5 @@
 public import Logging
+public import ServiceLifecycle
 
 /// A connection to a RabbitMQ broker, owned by a dedicated thread.
 ///
@@ -21,11 +22,41 @@ public import Logging
 /// executes queued commands, and resumes continuations. When the connection drops it reconnects
 /// with exponential backoff and jitter, re-declares the topology declared through it and
 /// resumes its consumers; publishes that were awaiting a confirm fail with a retryable error.
-public final class AMQPConnection: Sendable {
+///
+/// The connection can also run as a swift-service-lifecycle `Service`: create it with
+/// ``init(configuration:logger:)`` and add it to a `ServiceGroup`; see ``run()``.
+public final class AMQPConnection: Sendable, Service {
     let core: ConnectionCore
 
     private init(core: ConnectionCore) {
         self.core = core
+    }
+
+    /// Creates a connection that connects when ``run()`` is called (for a `ServiceGroup`).
+    public convenience init(configuration: AMQPConfiguration, logger: Logger) throws {
+        self.init(core: try ConnectionCore(configuration: configuration, logger: logger))
+    }
+
+    /// Runs the connection until graceful shutdown or task cancellation, then closes it gracefully.
+    ///
+    /// Nothing is sent before `run()` is running: operations called earlier wait for the first
+    /// connection. A failed first attempt is retried with the reconnect policy. Throws only if the
+    /// connection ends for good on its own (reconnect disabled and the connection lost).
+    /// - Important: Call it once, and not on a connection from ``withConnection(configuration:logger:isolation:_:)``.
+    public func run() async throws {
+        precondition(core.markStarted(), "AMQPConnection.run() called on a connection that is already running")
+        ConnectionDriver.start(core: core, startup: nil)
+        let core = self.core
+        let error = await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                await core.waitUntilFinished()
+            } onGracefulShutdown: {
+                core.submit(.close(nil))
+            }
+        } onCancel: {
+            core.submit(.close(nil))
+        }
+        if let error { throw error }
     }
 
     /// Connects, runs `body` with the connection, then closes it gracefully.
@@ -52,6 +83,7 @@ public final class AMQPConnection: Sendable {
 
     static func open(configuration: AMQPConfiguration, logger: Logger) async throws -> AMQPConnection {
         let core = try ConnectionCore(configuration: configuration, logger: logger)
+        _ = core.markStarted()
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             ConnectionDriver.start(core: core, startup: continuation)
         }
@@ -141,6 +173,19 @@ public final class AMQPConnection: Sendable {
                     )
                 )
             )
+        }
+    }
+
+    /// Publishes several messages at once, with their confirms pipelined, and returns when every
+    /// one of them is confirmed or failed.
+    ///
+    /// This is the cheapest way to publish many messages: one call (and one wake-up of the
+    /// connection thread) for the whole batch. Each result has the same meaning as the outcome of
+    /// ``publish(_:exchange:routingKey:properties:mandatory:)`` for that message.
+    /// - Returns: One result per message, in order.
+    public func publish(contentsOf messages: [AMQPMessage]) async -> [Result<Void, AMQPError>] {
+        await withCheckedContinuation { continuation in
+            core.submit(.publishBatch(PublishBatchRequest(messages: messages, continuation: continuation)))
         }
     }
 

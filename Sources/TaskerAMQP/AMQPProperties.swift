@@ -49,3 +49,27 @@ public struct AMQPProperties: Sendable, Hashable {
         headers.compactMapValues(\.stringValue)
     }
 }
+
+/// A message to publish with ``AMQPConnection/publish(contentsOf:)``.
+public struct AMQPMessage: Sendable {
+    public var body: [UInt8]
+    public var exchange: String
+    public var routingKey: String
+    public var properties: AMQPProperties
+    /// Fail the publish with ``AMQPError/Code-swift.struct/unroutable`` if no queue receives it.
+    public var mandatory: Bool
+
+    public init(
+        body: [UInt8],
+        exchange: String = "",
+        routingKey: String,
+        properties: AMQPProperties = .init(),
+        mandatory: Bool = false
+    ) {
+        self.body = body
+        self.exchange = exchange
+        self.routingKey = routingKey
+        self.properties = properties
+        self.mandatory = mandatory
+    }
+}

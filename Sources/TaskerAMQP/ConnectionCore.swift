@@ -50,6 +50,12 @@ struct PublishRequest: Sendable {
     var continuation: CheckedContinuation<Void, any Error>
 }
 
+/// A batch of messages to publish, with the continuation resumed once each is confirmed or failed.
+struct PublishBatchRequest: Sendable {
+    var messages: [AMQPMessage]
+    var continuation: CheckedContinuation<[Result<Void, AMQPError>], Never>
+}
+
 /// A consumer registration handed to the connection thread.
 struct ConsumeRequest: Sendable {
     var queue: String
@@ -69,12 +75,13 @@ enum Command: Sendable {
     case deleteExchange(String, CheckedContinuation<Void, any Error>)
     case purgeQueue(String, CheckedContinuation<Int, any Error>)
     case publish(PublishRequest)
+    case publishBatch(PublishBatchRequest)
     case consume(ConsumeRequest)
     case cancel(tag: String, CheckedContinuation<Void, Never>?)
     case ack(DeliveryReference, multiple: Bool)
     case nack(DeliveryReference, multiple: Bool, requeue: Bool)
     case reject(DeliveryReference, requeue: Bool)
-    case close(CheckedContinuation<Void, Never>)
+    case close(CheckedContinuation<Void, Never>?)
 
     /// Completes the command with `error` without running it.
     func fail(_ error: AMQPError) {
@@ -84,11 +91,13 @@ enum Command: Sendable {
         case .declareQueue(_, let c), .queueInfo(_, let c): c.resume(throwing: error)
         case .purgeQueue(_, let c): c.resume(throwing: error)
         case .publish(let request): request.continuation.resume(throwing: error)
+        case .publishBatch(let request):
+            request.continuation.resume(returning: Array(repeating: .failure(error), count: request.messages.count))
         case .consume(let request):
             request.stream.finish(throwing: error)
             request.continuation.resume(throwing: error)
         case .cancel(_, let c): c?.resume()
-        case .close(let c): c.resume()
+        case .close(let c): c?.resume()
         case .ack, .nack, .reject: break
         }
     }
@@ -109,6 +118,10 @@ final class ConnectionCore: Sendable {
     struct State: Sendable {
         var commands: [Command] = []
         var finished = false
+        var sleeping = false
+        var started = false
+        var finishError: AMQPError?
+        var finishWaiters: [CheckedContinuation<AMQPError?, Never>] = []
         var connected = false
         var reconnects = 0
     }
@@ -138,13 +151,16 @@ final class ConnectionCore: Sendable {
 
     /// Queues `command` for the connection thread, or fails it if the connection is closed.
     func submit(_ command: Command) {
-        let accepted = state.withLock { state -> Bool in
-            guard !state.finished else { return false }
+        let (accepted, needsWake) = state.withLock { state -> (Bool, Bool) in
+            guard !state.finished else { return (false, false) }
             state.commands.append(command)
-            return true
+            // Only a sleeping thread needs the eventfd; an awake one takes the queue before sleeping.
+            let sleeping = state.sleeping
+            state.sleeping = false
+            return (true, sleeping)
         }
         if accepted {
-            wake()
+            if needsWake { wake() }
         } else {
             command.fail(AMQPError(code: .clientClosed, message: "the connection is closed"))
         }
@@ -170,19 +186,60 @@ final class ConnectionCore: Sendable {
 
     var hasCommands: Bool { state.withLock { !$0.commands.isEmpty } }
 
+    /// Called by the connection thread before it polls: returns `false` (do not sleep) if
+    /// commands are waiting, otherwise records that the next submit must write the eventfd.
+    func prepareToSleep() -> Bool {
+        state.withLock { state in
+            guard state.commands.isEmpty else { return false }
+            state.sleeping = true
+            return true
+        }
+    }
+
+    /// Called by the connection thread after it polled.
+    func didWake() {
+        state.withLock { $0.sleeping = false }
+    }
+
     func requeueFront(_ commands: [Command]) {
         guard !commands.isEmpty else { return }
         state.withLock { $0.commands.insert(contentsOf: commands, at: 0) }
     }
 
     /// Marks the connection finished and returns the commands still queued.
-    func finish() -> [Command] {
-        state.withLock { state in
+    func finish(error: AMQPError?) -> [Command] {
+        let (commands, waiters) = state.withLock { state in
             state.finished = true
             state.connected = false
+            state.finishError = error
             let commands = state.commands
+            let waiters = state.finishWaiters
             state.commands = []
-            return commands
+            state.finishWaiters = []
+            return (commands, waiters)
+        }
+        for waiter in waiters { waiter.resume(returning: error) }
+        return commands
+    }
+
+    /// Records that the connection thread was started; `false` if it already was.
+    func markStarted() -> Bool {
+        state.withLock { state in
+            guard !state.started else { return false }
+            state.started = true
+            return true
+        }
+    }
+
+    /// Waits until the connection thread has ended; returns the error that ended it, if any.
+    func waitUntilFinished() async -> AMQPError? {
+        await withCheckedContinuation { continuation in
+            let finished = state.withLock { state -> (Bool, AMQPError?) in
+                if state.finished { return (true, state.finishError) }
+                state.finishWaiters.append(continuation)
+                return (false, nil)
+            }
+            if finished.0 { continuation.resume(returning: finished.1) }
         }
     }
 

@@ -7,6 +7,8 @@ import CoreMetrics
 /// Raised inside the driver when the connection (not just a channel) is unusable.
 private struct ConnectionLost: Error {
     var error: AMQPError
+    /// The command that hit the loss already completed its callers.
+    var commandHandled = false
 }
 
 /// Runs on the connection's dedicated thread and owns the `amqp_connection_state_t`.
@@ -26,6 +28,36 @@ final class ConnectionDriver {
         let stream: AsyncThrowingStream<AMQPDelivery, any Error>.Continuation
         var channel: amqp_channel_t = 0
         var generation: UInt64 = 0
+        /// Delivery tags received and not yet settled, in order (from `unsettledHead`).
+        var unsettled: [UInt64] = []
+        var unsettledHead = 0
+        /// Tags settled individually that are still in `unsettled`.
+        var settledOutOfOrder: Set<UInt64> = []
+        /// Tags the application acknowledged that have not been sent yet.
+        var pendingAcks: Set<UInt64> = []
+
+        func resetSettlement() {
+            unsettled = []
+            unsettledHead = 0
+            settledOutOfOrder = []
+            pendingAcks = []
+        }
+
+        /// Drops every tag up to and including `tag` from the unsettled list.
+        func settle(upTo tag: UInt64) {
+            while unsettledHead < unsettled.count && unsettled[unsettledHead] <= tag {
+                settledOutOfOrder.remove(unsettled[unsettledHead])
+                unsettledHead += 1
+            }
+            compact()
+        }
+
+        func compact() {
+            if unsettledHead > 1024 && unsettledHead * 2 > unsettled.count {
+                unsettled.removeFirst(unsettledHead)
+                unsettledHead = 0
+            }
+        }
 
         init(tag: String, queue: String, prefetch: UInt16, stream: AsyncThrowingStream<AMQPDelivery, any Error>.Continuation) {
             self.tag = tag
@@ -35,8 +67,41 @@ final class ConnectionDriver {
         }
     }
 
+    /// Results of a ``AMQPConnection/publish(contentsOf:)`` call, completed message by message.
+    private final class PublishBatch {
+        private var results: [Result<Void, AMQPError>?]
+        private var remaining: Int
+        private let continuation: CheckedContinuation<[Result<Void, AMQPError>], Never>
+
+        init(count: Int, continuation: CheckedContinuation<[Result<Void, AMQPError>], Never>) {
+            results = Array(repeating: nil, count: count)
+            remaining = count
+            self.continuation = continuation
+            if count == 0 { continuation.resume(returning: []) }
+        }
+
+        func complete(_ index: Int, _ result: Result<Void, AMQPError>) {
+            guard results[index] == nil else { return }
+            results[index] = result
+            remaining -= 1
+            if remaining == 0 { continuation.resume(returning: results.map { $0! }) }
+        }
+    }
+
+    private enum ConfirmTarget {
+        case single(CheckedContinuation<Void, any Error>)
+        case batch(PublishBatch, Int)
+
+        func complete(_ result: Result<Void, AMQPError>) {
+            switch self {
+            case .single(let continuation): continuation.resume(with: result.mapError { $0 as any Error })
+            case .batch(let batch, let index): batch.complete(index, result)
+            }
+        }
+    }
+
     private struct PendingConfirm {
-        var continuation: CheckedContinuation<Void, any Error>
+        var target: ConfirmTarget
         var returned: AMQPError?
     }
 
@@ -63,7 +128,9 @@ final class ConnectionDriver {
     private var queues: [String: AMQPQueue] = [:]
     private var bindings: [AMQPBinding] = []
 
-    private var closeRequests: [CheckedContinuation<Void, Never>] = []
+    private var closeRequests: [CheckedContinuation<Void, Never>?] = []
+    private var everConnected = false
+    private var channelsWithPendingAcks: Set<amqp_channel_t> = []
 
     private init(core: ConnectionCore) {
         self.core = core
@@ -72,8 +139,9 @@ final class ConnectionDriver {
     }
 
     /// Starts the connection thread. `startup` is resumed once the first connection attempt
-    /// succeeded (or failed: then the thread ends).
-    static func start(core: ConnectionCore, startup: CheckedContinuation<Void, any Error>) {
+    /// succeeded (or failed: then the thread ends). Without `startup`, a failed first attempt is
+    /// retried like a lost connection.
+    static func start(core: ConnectionCore, startup: CheckedContinuation<Void, any Error>?) {
         let thread = Thread {
             let driver = ConnectionDriver(core: core)
             driver.run(startup: startup)
@@ -85,18 +153,21 @@ final class ConnectionDriver {
 
     // MARK: - Main loop
 
-    private func run(startup: CheckedContinuation<Void, any Error>) {
+    private func run(startup: CheckedContinuation<Void, any Error>?) {
         do {
             try connect()
+            everConnected = true
             core.setConnected(true)
-            startup.resume()
+            startup?.resume()
         } catch {
             let error = (error as? AMQPError) ?? AMQPError(code: .connectionFailed, message: "\(error)")
             logger.debug("amqp connect failed", metadata: [AMQPLogKey.error: "\(error)"])
             destroyConnection()
-            teardown(error)
-            startup.resume(throwing: error)
-            return
+            if let startup {
+                teardown(error)
+                startup.resume(throwing: error)
+                return
+            }
         }
 
         while true {
@@ -128,6 +199,8 @@ final class ConnectionDriver {
     }
 
     private func waitForActivity(timeoutMilliseconds: Int32) {
+        guard core.prepareToSleep() else { return }
+        defer { core.didWake() }
         var fds = [
             pollfd(fd: core.wakeFD, events: Int16(POLLIN), revents: 0),
             pollfd(fd: socketFD, events: Int16(POLLIN), revents: 0),
@@ -141,12 +214,45 @@ final class ConnectionDriver {
         let commands = core.takeCommands()
         for (index, command) in commands.enumerated() {
             do {
+                if case .ack(_, multiple: false) = command {} else { try flushAcks() }
                 try execute(command)
             } catch let lost as ConnectionLost {
-                command.fail(lost.error)
+                if !lost.commandHandled { command.fail(lost.error) }
                 core.requeueFront(Array(commands[(index + 1)...]))
                 throw lost
             }
+        }
+        try flushAcks()
+    }
+
+    /// Sends the acknowledgements collected from a batch of commands. A run of acknowledged
+    /// tags at the head of a consumer's unsettled deliveries becomes one `multiple` basic.ack;
+    /// the others are sent one by one.
+    private func flushAcks() throws {
+        guard !channelsWithPendingAcks.isEmpty else { return }
+        let channels = channelsWithPendingAcks
+        channelsWithPendingAcks = []
+        for channel in channels {
+            guard let consumer = consumerByChannel[channel], !consumer.pendingAcks.isEmpty else { continue }
+            var prefixEnd: UInt64?
+            while consumer.unsettledHead < consumer.unsettled.count {
+                let tag = consumer.unsettled[consumer.unsettledHead]
+                if consumer.pendingAcks.remove(tag) != nil {
+                    prefixEnd = tag
+                } else if consumer.settledOutOfOrder.remove(tag) == nil {
+                    break
+                }
+                consumer.unsettledHead += 1
+            }
+            consumer.compact()
+            if let prefixEnd {
+                try check(status: amqp_basic_ack(conn, channel, prefixEnd, 1), "basic.ack")
+            }
+            for tag in consumer.pendingAcks.sorted() {
+                try check(status: amqp_basic_ack(conn, channel, tag, 0), "basic.ack")
+                consumer.settledOutOfOrder.insert(tag)
+            }
+            consumer.pendingAcks = []
         }
     }
 
@@ -240,8 +346,9 @@ final class ConnectionDriver {
                 try connect()
                 try restoreTopology()
                 try resumeConsumers()
-                core.setConnected(true, reconnected: true)
-                core.metrics.reconnects.increment()
+                core.setConnected(true, reconnected: everConnected)
+                if everConnected { core.metrics.reconnects.increment() }
+                everConnected = true
                 logger.debug("amqp reconnected", metadata: [AMQPLogKey.attempt: "\(attempt + 1)"])
                 return true
             } catch {
@@ -322,7 +429,7 @@ final class ConnectionDriver {
     }
 
     private func connectionLost(_ error: AMQPError) {
-        logger.debug("amqp connection lost", metadata: [AMQPLogKey.error: "\(error)"])
+        logger.debug("amqp connection lost", metadata: [AMQPLogKey.error: "\(error)", "amqp.unconfirmed": "\(pending.count)"])
         core.setConnected(false)
         destroyConnection()
         failPendingConfirms(AMQPError(code: .connectionClosed, replyCode: error.replyCode, message: "connection lost before the broker confirmed the message: \(error.message)"))
@@ -344,7 +451,7 @@ final class ConnectionDriver {
         let failed = pending
         pending = [:]
         for (_, confirm) in failed.sorted(by: { $0.key < $1.key }) {
-            confirm.continuation.resume(throwing: error)
+            confirm.target.complete(.failure(error))
         }
         oldestUnconfirmed = nextPublishSeq
     }
@@ -353,7 +460,7 @@ final class ConnectionDriver {
     private func teardown(_ error: AMQPError) {
         destroyConnection()
         failPendingConfirms(error)
-        let remaining = core.finish()
+        let remaining = core.finish(error: error.code == .clientClosed ? nil : error)
         for consumer in consumers.values {
             if error.code == .clientClosed { consumer.stream.finish() } else { consumer.stream.finish(throwing: error) }
         }
@@ -364,7 +471,7 @@ final class ConnectionDriver {
         }
         let requests = closeRequests
         closeRequests = []
-        for request in requests { request.resume() }
+        for request in requests { request?.resume() }
     }
 
     /// Cancels consumers (waiting for cancel-ok), waits for outstanding confirms, sends queued
@@ -401,7 +508,7 @@ final class ConnectionDriver {
     private func execute(_ command: Command) throws {
         if !closeRequests.isEmpty {
             switch command {
-            case .publish, .consume, .declareExchange, .declareQueue, .bind, .queueInfo, .deleteQueue, .deleteExchange, .purgeQueue:
+            case .publish, .publishBatch, .consume, .declareExchange, .declareQueue, .bind, .queueInfo, .deleteQueue, .deleteExchange, .purgeQueue:
                 command.fail(AMQPError(code: .clientClosed, message: "the connection is closing"))
                 return
             default: break
@@ -409,19 +516,47 @@ final class ConnectionDriver {
         }
         switch command {
         case .publish(let request):
-            try publish(request)
+            try publish(
+                AMQPMessage(
+                    body: request.body, exchange: request.exchange, routingKey: request.routingKey, properties: request.properties,
+                    mandatory: request.mandatory
+                ),
+                target: .single(request.continuation)
+            )
+        case .publishBatch(let request):
+            let batch = PublishBatch(count: request.messages.count, continuation: request.continuation)
+            for (index, message) in request.messages.enumerated() {
+                do {
+                    try publish(message, target: .batch(batch, index))
+                } catch var lost as ConnectionLost {
+                    for failed in index..<request.messages.count { batch.complete(failed, .failure(lost.error)) }
+                    lost.commandHandled = true
+                    throw lost
+                }
+            }
         case .ack(let reference, let multiple):
-            guard let channel = liveChannel(reference) else { return }
-            try check(status: amqp_basic_ack(conn, channel, reference.deliveryTag, multiple ? 1 : 0), "basic.ack")
+            guard let consumer = liveConsumer(reference) else { return }
             core.metrics.acked.increment()
+            if multiple {
+                try check(status: amqp_basic_ack(conn, reference.channel, reference.deliveryTag, 1), "basic.ack")
+                consumer.settle(upTo: reference.deliveryTag)
+            } else {
+                consumer.pendingAcks.insert(reference.deliveryTag)
+                channelsWithPendingAcks.insert(reference.channel)
+            }
         case .nack(let reference, let multiple, let requeue):
-            guard let channel = liveChannel(reference) else { return }
-            try check(status: amqp_basic_nack(conn, channel, reference.deliveryTag, multiple ? 1 : 0, requeue ? 1 : 0), "basic.nack")
+            guard let consumer = liveConsumer(reference) else { return }
+            try check(
+                status: amqp_basic_nack(conn, reference.channel, reference.deliveryTag, multiple ? 1 : 0, requeue ? 1 : 0),
+                "basic.nack"
+            )
             core.metrics.rejected.increment()
+            if multiple { consumer.settle(upTo: reference.deliveryTag) } else { consumer.settledOutOfOrder.insert(reference.deliveryTag) }
         case .reject(let reference, let requeue):
-            guard let channel = liveChannel(reference) else { return }
-            try check(status: amqp_basic_reject(conn, channel, reference.deliveryTag, requeue ? 1 : 0), "basic.reject")
+            guard let consumer = liveConsumer(reference) else { return }
+            try check(status: amqp_basic_reject(conn, reference.channel, reference.deliveryTag, requeue ? 1 : 0), "basic.reject")
             core.metrics.rejected.increment()
+            consumer.settledOutOfOrder.insert(reference.deliveryTag)
         case .declareExchange(let exchange, let continuation):
             do {
                 try declareExchange(exchange)
@@ -495,26 +630,26 @@ final class ConnectionDriver {
         }
     }
 
-    private func liveChannel(_ reference: DeliveryReference) -> amqp_channel_t? {
+    private func liveConsumer(_ reference: DeliveryReference) -> Consumer? {
         guard let consumer = consumerByChannel[reference.channel], consumer.generation == reference.generation else {
             logger.trace("amqp stale acknowledgement dropped", metadata: [AMQPLogKey.channel: "\(reference.channel)"])
             return nil
         }
-        return reference.channel
+        return consumer
     }
 
-    private func publish(_ request: PublishRequest) throws {
+    private func publish(_ message: AMQPMessage, target: ConfirmTarget) throws {
         let arena = CArena()
         let seq = nextPublishSeq
         var properties = arena.properties(
-            request.properties,
-            extraHeaders: request.mandatory ? [Self.publishSeqHeader: .int(Int64(seq))] : [:]
+            message.properties,
+            extraHeaders: message.mandatory ? [Self.publishSeqHeader: .int(Int64(seq))] : [:]
         )
-        let exchange = arena.bytes(request.exchange)
-        let routingKey = arena.bytes(request.routingKey)
-        let status = request.body.withUnsafeBytes { raw in
+        let exchange = arena.bytes(message.exchange)
+        let routingKey = arena.bytes(message.routingKey)
+        let status = message.body.withUnsafeBytes { raw in
             amqp_basic_publish(
-                conn, Self.publishChannel, exchange, routingKey, request.mandatory ? 1 : 0, 0, &properties,
+                conn, Self.publishChannel, exchange, routingKey, message.mandatory ? 1 : 0, 0, &properties,
                 amqp_bytes_t(len: raw.count, bytes: UnsafeMutableRawPointer(mutating: raw.baseAddress))
             )
         }
@@ -522,13 +657,13 @@ final class ConnectionDriver {
             if status == AMQP_STATUS_TABLE_TOO_BIG.rawValue || status == AMQP_STATUS_INVALID_PARAMETER.rawValue
                 || status == AMQP_STATUS_BAD_AMQP_DATA.rawValue
             {
-                request.continuation.resume(throwing: AMQPError(code: .protocolError, message: "cannot encode message: \(Self.statusString(status))"))
+                target.complete(.failure(AMQPError(code: .protocolError, message: "cannot encode message: \(Self.statusString(status))")))
                 return
             }
             throw ConnectionLost(error: AMQPError(code: .connectionClosed, message: "basic.publish: \(Self.statusString(status))"))
         }
         nextPublishSeq += 1
-        pending[seq] = PendingConfirm(continuation: request.continuation)
+        pending[seq] = PendingConfirm(target: target)
         core.metrics.published.increment()
     }
 
@@ -631,6 +766,7 @@ final class ConnectionDriver {
             throw error
         }
         consumer.channel = channel
+        consumer.resetSettlement()
         consumer.generation = nextGeneration
         nextGeneration += 1
         consumerByChannel[channel] = consumer
@@ -700,6 +836,7 @@ final class ConnectionDriver {
                 return
             }
             core.metrics.delivered.increment()
+            consumer.unsettled.append(deliver.delivery_tag)
             consumer.stream.yield(
                 AMQPDelivery(
                     body: body, properties: properties, exchange: exchange, routingKey: routingKey, consumerTag: consumerTag,
@@ -789,13 +926,13 @@ final class ConnectionDriver {
     private func resolve(_ seq: UInt64, ack: Bool) {
         guard let confirm = pending.removeValue(forKey: seq) else { return }
         if let returned = confirm.returned {
-            confirm.continuation.resume(throwing: returned)
+            confirm.target.complete(.failure(returned))
         } else if ack {
             core.metrics.confirmed.increment()
-            confirm.continuation.resume()
+            confirm.target.complete(.success(()))
         } else {
             core.metrics.nacked.increment()
-            confirm.continuation.resume(throwing: AMQPError(code: .nacked, message: "the broker refused the message (basic.nack)"))
+            confirm.target.complete(.failure(AMQPError(code: .nacked, message: "the broker refused the message (basic.nack)")))
         }
     }
 

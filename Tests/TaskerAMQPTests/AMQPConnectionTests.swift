@@ -1,4 +1,6 @@
 import Foundation
+import ServiceLifecycle
+import ServiceLifecycleTestKit
 import TaskerAMQP
 import Testing
 
@@ -20,6 +22,16 @@ struct AMQPConnectionTests {
         let plain = try AMQPConfiguration(url: "amqp://localhost")
         #expect(plain.port == 5672 && plain.virtualHost == "/" && plain.tls == nil)
         #expect(throws: AMQPError.self) { try AMQPConfiguration(url: "http://localhost") }
+    }
+
+    @Test("reconnect backoff grows exponentially, is capped and jittered")
+    func backoff() {
+        let policy = AMQPConfiguration.Reconnect(initialDelay: .milliseconds(100), maxDelay: .seconds(2), multiplier: 2, jitter: 0.5)
+        #expect(policy.delay(attempt: 0, random: 0) == .milliseconds(100))
+        #expect(policy.delay(attempt: 3, random: 0) == .milliseconds(800))
+        #expect(policy.delay(attempt: 10, random: 0) == .seconds(2))
+        #expect(policy.delay(attempt: 10, random: 1) == .seconds(1))
+        #expect(policy.delay(attempt: 1000, random: 0.5) == .milliseconds(1500))
     }
 
     @Test("connect failure is reported", .timeLimit(.minutes(1)))
@@ -189,6 +201,50 @@ struct AMQPConnectionTests {
         }
     }
 
+    @Test("runs as a Service until graceful shutdown", .timeLimit(.minutes(1)))
+    func runsAsService() async throws {
+        let connection = try AMQPConnection(configuration: testConfiguration(name: "service"), logger: testLogger)
+        let queue = uniqueName()
+        try await testGracefulShutdown { trigger in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await connection.run() }
+                // Operations issued right away wait for the first connection.
+                try await connection.declare(AMQPQueue(name: queue, durable: false))
+                try await connection.publish(Array("x".utf8), routingKey: queue)
+                #expect(try await connection.queueInfo(queue).messageCount == 1)
+                try await connection.deleteQueue(queue)
+                #expect(connection.reconnectCount == 0)
+                trigger.triggerGracefulShutdown()
+                try await group.waitForAll()
+            }
+        }
+        let error = await #expect(throws: AMQPError.self) { try await connection.publish(Array("x".utf8), routingKey: queue) }
+        #expect(error?.code == .clientClosed)
+    }
+
+    @Test("batch publish reports one result per message", .timeLimit(.minutes(1)))
+    func batchPublish() async throws {
+        let queue = uniqueName()
+        try await withTestConnection { connection in
+            try await connection.declare(AMQPQueue(name: queue, type: .quorum))
+            var messages = (0..<1000).map { AMQPMessage(body: Array("\($0)".utf8), routingKey: queue, mandatory: true) }
+            messages[500].routingKey = queue + ".nowhere"
+            let results = await connection.publish(contentsOf: messages)
+            #expect(results.count == 1000)
+            for (index, result) in results.enumerated() {
+                if index == 500 {
+                    #expect(throws: AMQPError.self) { try result.get() }
+                    if case .failure(let error) = result { #expect(error.code == .unroutable) }
+                } else {
+                    #expect(throws: Never.self) { try result.get() }
+                }
+            }
+            #expect(try await connection.queueInfo(queue).messageCount == 999)
+            #expect(await connection.publish(contentsOf: []).isEmpty)
+            try await connection.deleteQueue(queue)
+        }
+    }
+
     @Test("a publish to a missing exchange fails and the connection keeps working", .timeLimit(.minutes(1)))
     func publishToMissingExchange() async throws {
         let queue = uniqueName()
@@ -259,7 +315,7 @@ struct AMQPConnectionTests {
                     let quarter = count / 4
                     var confirmed = try await publishMessages(publisher, queue: queue, count: 2 * quarter, window: 100, retry: true)
                     // The third quarter is in flight while the broker shuts down ...
-                    while await !restarted.stopping { try await Task.sleep(for: .milliseconds(5)) }
+                    try await eventually("broker stopping") { await restarted.stopping }
                     confirmed.formUnion(
                         try await publishMessages(publisher, queue: queue, count: quarter, from: 2 * quarter, window: 100, retry: true)
                     )
@@ -272,7 +328,7 @@ struct AMQPConnectionTests {
                 }
                 async let restart: Void = withTimeout(.seconds(45), "restart") {
                     // Restart the broker once consumption is under way.
-                    while await restarted.progress < count / 4 { try await Task.sleep(for: .milliseconds(10)) }
+                    try await eventually("a quarter consumed") { await restarted.progress >= count / 4 }
                     await restarted.markStopping()
                     try await rabbitctl("stop_app")
                     try await rabbitctl("start_app")
