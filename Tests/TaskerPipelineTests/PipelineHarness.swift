@@ -64,6 +64,11 @@ struct PipelineHarness: Sendable {
             defer { group.cancelAll() }
             try await PostgresMigrator(client: client, logger: logger).migrate(try Migration.load(from: root.appendingPathComponent("migrations")))
             try await harness.registerTemplates(extra: extraTemplates)
+            // Declare everything up front, so a request published before the services finish
+            // starting is queued rather than unroutable.
+            try await AMQPConnection.withConnection(configuration: amqp, logger: logger) { connection in
+                try await TaskerTopology.declare(on: connection, topology: topology, namespaces: [namespace])
+            }
             let serviceGroup = ServiceGroup(services: services, logger: logger)
             group.addTask { try await serviceGroup.run() }
             let result: Result<T, any Error>

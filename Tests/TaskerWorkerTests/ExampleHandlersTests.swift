@@ -79,8 +79,8 @@ struct ExampleHandlersTests {
 
     @Test(arguments: [
         (JSONValue.object([:]), "context.even_number is missing"),
-        (["even_number": "two"], "context.even_number must be an integer, got string"),
-        (["even_number": 2.5], "context.even_number must be an integer, got number"),
+        (JSONValue.object(["even_number": "two"]), "context.even_number must be an integer, got string"),
+        (JSONValue.object(["even_number": 2.5]), "context.even_number must be an integer, got number"),
     ])
     func squareRejectsBadInputPermanently(context: JSONValue, message: String) async {
         let result = await run(context: context)

@@ -139,7 +139,8 @@ struct StepExecutorTests {
         )
         _ = await executor.execute(dispatch, logger: logger)
 
-        let step = try? #require(seen.withLock { $0 })
+        let step = seen.withLock { $0 }
+        #expect(step != nil)
         #expect(step?.taskID == dispatch.taskID)
         #expect(step?.stepID == dispatch.stepID)
         #expect(step?.stepName == "probe_step")

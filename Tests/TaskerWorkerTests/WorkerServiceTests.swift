@@ -161,8 +161,9 @@ struct WorkerServiceTests {
                     peak = max(peak, running)
                 }
                 #expect(peak == 4)
-                // Serially this takes at least 8 x 200 ms; in parallel about 2 x 200 ms.
-                #expect(elapsed < 1.6, "8 steps of 200 ms took \(elapsed) s")
+                // Serially this takes at least 8 x 200 ms; in parallel about 2 x 200 ms. Wall time is
+                // not asserted (a loaded 2-core machine stretches it); the peak above is the proof.
+                _ = elapsed
 
                 await group.triggerGracefulShutdown()
                 try await tasks.waitForAll()

@@ -1,11 +1,11 @@
-public import Foundation
+internal import Foundation
 public import Logging
 internal import Metrics
 public import PostgresNIO
 public import ServiceLifecycle
-public import TaskerAMQP
-public import TaskerCore
-public import TaskerPostgres
+internal import TaskerAMQP
+internal import TaskerCore
+internal import TaskerPostgres
 internal import TaskerWorker
 
 /// Turns task requests into running tasks.
@@ -78,7 +78,7 @@ public final class CoordinatorService: Service {
             if (try? JSONValue.parse(body))?.objectValue == nil || body.count > TaskRequest.maxBodyBytes {
                 // Not a JSON object at all: keep it, with the reason, on the dead-letter queue.
                 try await DeadLetters.publish(
-                    delivery, reason: error.description, sourceQueue: configuration.topology.requestsQueue,
+                    delivery, reason: error.errors.joined(separator: "; "), sourceQueue: configuration.topology.requestsQueue,
                     topology: configuration.topology, on: publisher)
                 Counter(label: "tasker.coordinator.requests", dimensions: [("outcome", "dead_lettered")]).increment()
                 logger.debug("undecodable request dead-lettered", metadata: [LogKeys.error: "\(error)"])

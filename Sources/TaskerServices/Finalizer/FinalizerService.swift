@@ -1,11 +1,11 @@
-public import Foundation
+internal import Foundation
 public import Logging
 internal import Metrics
 public import PostgresNIO
 public import ServiceLifecycle
-public import TaskerAMQP
-public import TaskerCore
-public import TaskerPostgres
+internal import TaskerAMQP
+internal import TaskerCore
+internal import TaskerPostgres
 internal import TaskerWorker
 
 /// Records step results and moves tasks forward.

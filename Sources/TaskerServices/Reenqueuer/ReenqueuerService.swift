@@ -1,11 +1,11 @@
-public import Foundation
+internal import Foundation
 public import Logging
 internal import Metrics
 public import PostgresNIO
 public import ServiceLifecycle
-public import TaskerAMQP
-public import TaskerCore
-public import TaskerPostgres
+internal import TaskerAMQP
+internal import TaskerCore
+internal import TaskerPostgres
 internal import TaskerWorker
 
 /// Runs each retry at its `next_retry_at`, and keeps the pipeline whole.
@@ -50,9 +50,9 @@ public final class ReenqueuerService: Service {
                         }
                     }
                     // Both loops sleep between rounds: cancel them on graceful shutdown rather than waiting.
-                    group.addTask { try? await cancelWhenGracefulShutdown { await self.scheduleLoop(outbox: outbox) } }
+                    group.addTask { await cancelWhenGracefulShutdown { await self.scheduleLoop(outbox: outbox) } }
                     group.addTask {
-                        try? await cancelWhenGracefulShutdown { await self.maintenanceLoop(publisher: publisher, outbox: outbox) }
+                        await cancelWhenGracefulShutdown { await self.maintenanceLoop(publisher: publisher, outbox: outbox) }
                     }
                 }
             }

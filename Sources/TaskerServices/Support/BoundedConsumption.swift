@@ -1,5 +1,5 @@
 public import Logging
-public import ServiceLifecycle
+internal import ServiceLifecycle
 public import TaskerAMQP
 
 /// Runs a handler over a consumer's deliveries with at most `concurrency` in flight.

@@ -116,7 +116,7 @@ struct RunCommand: AsyncParsableCommand {
         let dbConfiguration = try database.configuration()
         if let directory = Migration.locateDirectory() {
             let files = try Migration.load(from: directory)
-            try await database.withClient(logger: logger) { client in
+            _ = try await database.withClient(logger: logger) { client in
                 try await PostgresMigrator(client: client, logger: logger).migrate(files)
             }
         }

@@ -6,6 +6,7 @@ import ServiceLifecycle
 import TaskerAMQP
 import TaskerCore
 import TaskerServices
+import UnixSignals
 
 /// Options of the long-running services.
 struct ServiceOptions: ParsableArguments {
