@@ -77,11 +77,13 @@ struct ExampleHandlersTests {
         #expect(value == ["value": .int(expected)])
     }
 
-    @Test(arguments: [
-        (JSONValue.object([:]), "context.even_number is missing"),
-        (JSONValue.object(["even_number": "two"]), "context.even_number must be an integer, got string"),
-        (JSONValue.object(["even_number": 2.5]), "context.even_number must be an integer, got number"),
-    ])
+    static let badInputs: [(JSONValue, String)] = [
+        ([:], "context.even_number is missing"),
+        (["even_number": "two"], "context.even_number must be an integer, got string"),
+        (["even_number": 2.5], "context.even_number must be an integer, got number"),
+    ]
+
+    @Test(arguments: badInputs)
     func squareRejectsBadInputPermanently(context: JSONValue, message: String) async {
         let result = await run(context: context)
         #expect(result.kind == .failed)

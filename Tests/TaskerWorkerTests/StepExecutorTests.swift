@@ -139,21 +139,24 @@ struct StepExecutorTests {
         )
         _ = await executor.execute(dispatch, logger: logger)
 
-        let step = seen.withLock { $0 }
-        #expect(step != nil)
-        #expect(step?.taskID == dispatch.taskID)
-        #expect(step?.stepID == dispatch.stepID)
-        #expect(step?.stepName == "probe_step")
-        #expect(step?.attempt == 2)
-        #expect(step?.maxAttempts == 5)
-        #expect(step?.context == ["a": 1])
-        #expect(step?.parentResults == ["p": ["value": 3]])
-        #expect(step?.config == ["k": "v"])
-        #expect(step?.deadline == dispatch.deadline)
-        #expect(step?.logger[metadataKey: LogKeys.taskID] == "\(dispatch.taskID)")
-        #expect(step?.logger[metadataKey: LogKeys.stepID] == "\(dispatch.stepID)")
-        #expect(step?.logger[metadataKey: LogKeys.stepName] == "probe_step")
-        #expect(step?.logger[metadataKey: LogKeys.attempt] == "2")
+        let captured: StepContext? = seen.withLock { $0 }
+        guard let step = captured else {
+            Issue.record("the handler was not called")
+            return
+        }
+        #expect(step.taskID == dispatch.taskID)
+        #expect(step.stepID == dispatch.stepID)
+        #expect(step.stepName == "probe_step")
+        #expect(step.attempt == 2)
+        #expect(step.maxAttempts == 5)
+        #expect(step.context == ["a": 1])
+        #expect(step.parentResults == ["p": ["value": 3]])
+        #expect(step.config == ["k": "v"])
+        #expect(step.deadline == dispatch.deadline)
+        #expect(step.logger[metadataKey: LogKeys.taskID] == "\(dispatch.taskID)")
+        #expect(step.logger[metadataKey: LogKeys.stepID] == "\(dispatch.stepID)")
+        #expect(step.logger[metadataKey: LogKeys.stepName] == "probe_step")
+        #expect(step.logger[metadataKey: LogKeys.attempt] == "2")
     }
 
     @Test func registryLookup() {
