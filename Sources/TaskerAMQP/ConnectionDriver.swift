@@ -860,6 +860,7 @@ final class ConnectionDriver {
         case TASKER_AMQP_BASIC_NACK_METHOD where channel == Self.publishChannel:
             let nack = method.decoded.assumingMemoryBound(to: amqp_basic_nack_t.self).pointee
             confirm(nack.delivery_tag, multiple: nack.multiple != 0, ack: false)
+            amqp_maybe_release_buffers_on_channel(conn, channel)
         case TASKER_AMQP_BASIC_RETURN_METHOD:
             let returned = method.decoded.assumingMemoryBound(to: amqp_basic_return_t.self).pointee
             let error = AMQPError(
