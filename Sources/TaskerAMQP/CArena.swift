@@ -8,7 +8,7 @@ import Glibc
 final class CArena {
     private var allocations: [UnsafeMutableRawPointer] = []
 
-    init() { allocations.reserveCapacity(8) }
+    init() {}
 
     deinit {
         for pointer in allocations { free(pointer) }
@@ -101,6 +101,13 @@ final class CArena {
         }
         c._flags = flags
         return c
+    }
+}
+
+extension amqp_bytes_t {
+    /// Points at `buffer` without copying; valid only while `buffer` is.
+    init(_ buffer: UnsafeBufferPointer<UInt8>) {
+        self.init(len: buffer.count, bytes: UnsafeMutableRawPointer(mutating: buffer.baseAddress))
     }
 }
 

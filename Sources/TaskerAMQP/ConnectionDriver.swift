@@ -478,6 +478,9 @@ final class ConnectionDriver {
     /// acknowledgements, then closes the connection.
     private func gracefulClose() {
         logger.debug("amqp closing", metadata: ["amqp.consumers": "\(consumers.count)", "amqp.unconfirmed": "\(pending.count)"])
+        // An unresponsive broker must not hold the close up for the full RPC timeout.
+        var closeTimeout = min(configuration.closeTimeout, configuration.rpcTimeout).timeval
+        _ = amqp_set_rpc_timeout(conn, &closeTimeout)
         do {
             for consumer in consumers.values.sorted(by: { $0.tag < $1.tag }) {
                 try cancelConsumer(consumer, finishStream: false)
@@ -645,13 +648,18 @@ final class ConnectionDriver {
             message.properties,
             extraHeaders: message.mandatory ? [Self.publishSeqHeader: .int(Int64(seq))] : [:]
         )
-        let exchange = arena.bytes(message.exchange)
-        let routingKey = arena.bytes(message.routingKey)
-        let status = message.body.withUnsafeBytes { raw in
-            amqp_basic_publish(
-                conn, Self.publishChannel, exchange, routingKey, message.mandatory ? 1 : 0, 0, &properties,
-                amqp_bytes_t(len: raw.count, bytes: UnsafeMutableRawPointer(mutating: raw.baseAddress))
-            )
+        var exchange = message.exchange
+        var routingKey = message.routingKey
+        // The names and the body are only read during the call: pass pointers to them directly.
+        let status = exchange.withUTF8 { exchange in
+            routingKey.withUTF8 { routingKey in
+                message.body.withUnsafeBytes { body in
+                    amqp_basic_publish(
+                        conn, Self.publishChannel, amqp_bytes_t(exchange), amqp_bytes_t(routingKey), message.mandatory ? 1 : 0, 0,
+                        &properties, amqp_bytes_t(len: body.count, bytes: UnsafeMutableRawPointer(mutating: body.baseAddress))
+                    )
+                }
+            }
         }
         if status != 0 {
             if status == AMQP_STATUS_TABLE_TOO_BIG.rawValue || status == AMQP_STATUS_INVALID_PARAMETER.rawValue
@@ -852,6 +860,7 @@ final class ConnectionDriver {
         case TASKER_AMQP_BASIC_NACK_METHOD where channel == Self.publishChannel:
             let nack = method.decoded.assumingMemoryBound(to: amqp_basic_nack_t.self).pointee
             confirm(nack.delivery_tag, multiple: nack.multiple != 0, ack: false)
+            amqp_maybe_release_buffers_on_channel(conn, channel)
         case TASKER_AMQP_BASIC_RETURN_METHOD:
             let returned = method.decoded.assumingMemoryBound(to: amqp_basic_return_t.self).pointee
             let error = AMQPError(

@@ -302,72 +302,98 @@ struct AMQPConnectionTests {
         }
     }
 
+    @Test("publishes in flight when the broker closes the connection fail with a retryable error", .timeLimit(.minutes(1)))
+    func inFlightPublishesFail() async throws {
+        let name = "inflight-\(UInt32.random(in: 0...UInt32.max))"
+        let queue = uniqueName()
+        try await withTestConnection(name: name) { connection in
+            try await connection.declare(AMQPQueue(name: queue, durable: false))
+            let message = AMQPMessage(body: Array(repeating: 0x61, count: 200), routingKey: queue)
+            async let outcome = withTimeout(.seconds(40), "publishing until the connection drops") {
+                var confirmed = 0
+                var failures: [AMQPError] = []
+                // Keep 2,000 publishes in flight until the connection has been replaced.
+                while connection.reconnectCount == 0 {
+                    for result in await connection.publish(contentsOf: Array(repeating: message, count: 2000)) {
+                        switch result {
+                        case .success: confirmed += 1
+                        case .failure(let error): failures.append(error)
+                        }
+                    }
+                }
+                return (confirmed, failures)
+            }
+            try await eventually("publishing under way") { try await connection.queueInfo(queue).messageCount > 0 }
+            try await closeConnectionOnBroker(named: name)
+            let (confirmed, failures) = try await outcome
+            #expect(confirmed > 0)
+            #expect(!failures.isEmpty, "no publish was in flight when the connection was closed")
+            for error in failures {
+                #expect(error.code == .connectionClosed)
+                #expect(error.isRetryable)
+            }
+            // The connection was re-established by itself and works.
+            #expect(connection.reconnectCount == 1)
+            try await connection.publish(Array("after".utf8), routingKey: queue)
+            try await connection.deleteQueue(queue)
+        }
+    }
+
     @Test("the broker restarts during a publish/consume run", .timeLimit(.minutes(1)))
     func brokerRestart() async throws {
         let queue = uniqueName()
-        let count = 4000
         try await withTestConnection(name: "restart-publisher") { publisher in
             try await publisher.declare(AMQPQueue(name: queue, type: .classic, durable: true))
             try await withTestConnection(name: "restart-consumer") { consumer in
                 let deliveries = try await consumer.consume(queue: queue, prefetch: 100)
-                let restarted = ManagedFlag()
-                async let confirmed = withTimeout(.seconds(45), "publishing") {
-                    let quarter = count / 4
-                    var confirmed = try await publishMessages(publisher, queue: queue, count: 2 * quarter, window: 100, retry: true)
-                    // The third quarter is in flight while the broker shuts down ...
-                    try await eventually("broker stopping") { await restarted.stopping }
-                    confirmed.formUnion(
-                        try await publishMessages(publisher, queue: queue, count: quarter, from: 2 * quarter, window: 100, retry: true)
-                    )
-                    // ... and the last quarter is published while it is down and after it came back.
-                    try await eventually("publisher disconnected") { !publisher.isConnected || publisher.reconnectCount > 0 }
-                    confirmed.formUnion(
-                        try await publishMessages(publisher, queue: queue, count: quarter, from: 3 * quarter, window: 100, retry: true)
-                    )
+                let run = RestartRun()
+                async let published = withTimeout(.seconds(50), "publishing") {
+                    var confirmed = try await publishMessages(publisher, queue: queue, count: 2000, window: 100, retry: true)
+                    // Keep publishing until the connection drops: the publishes in flight at that
+                    // moment fail with a retryable error and are retried after the reconnect.
+                    try await eventually("broker stopping") { await run.stopping }
+                    var next = 2000
+                    while publisher.reconnectCount == 0 && publisher.isConnected {
+                        confirmed.formUnion(try await publishMessages(publisher, queue: queue, count: 50, from: next, window: 50, retry: true))
+                        next += 50
+                    }
+                    // Publish more while the broker is down and after it came back.
+                    confirmed.formUnion(try await publishMessages(publisher, queue: queue, count: 1000, from: next, window: 100, retry: true))
+                    // The end marker is published after every other message was confirmed.
+                    try await publisher.publish(Array("end".utf8), routingKey: queue, properties: AMQPProperties(messageID: "end"))
                     return confirmed
                 }
-                async let restart: Void = withTimeout(.seconds(45), "restart") {
+                async let restart: Void = withTimeout(.seconds(50), "restart") {
                     // Restart the broker once consumption is under way.
-                    try await eventually("a quarter consumed") { await restarted.progress >= count / 4 }
-                    await restarted.markStopping()
+                    try await eventually("consumption under way") { await run.progress >= 1000 }
+                    await run.markStopping()
                     try await rabbitctl("stop_app")
                     try await rabbitctl("start_app")
-                    await restarted.set()
                 }
                 var received = Set<Int>()
-                var delivered = 0
-                var sawRedelivery = false
                 for try await delivery in deliveries {
-                    delivered += 1
-                    sawRedelivery = sawRedelivery || delivery.isRedelivered
+                    try? delivery.ack()  // acks for a channel lost in the restart are dropped; the broker redelivers
+                    guard delivery.properties.messageID != "end" else { break }
                     received.insert(Int(delivery.properties.messageID ?? "") ?? -1)
-                    await restarted.progress(received.count)
-                    try? delivery.ack()  // acks for a channel lost in the restart are dropped
-                    if received.count == count { break }
+                    await run.progress(received.count)
                 }
                 try await restart
-                let confirmedSet = try await confirmed
+                let confirmed = try await published
+                #expect(confirmed.isSubset(of: received), "\(confirmed.subtracting(received).count) confirmed messages not delivered")
+                #expect(confirmed.count >= 3000)
                 try await eventually("both connections reconnected") {
                     publisher.reconnectCount >= 1 && consumer.reconnectCount >= 1
                 }
-                #expect(confirmedSet.count == count)
-                #expect(confirmedSet.isSubset(of: received))
-                #expect(publisher.reconnectCount >= 1)
-                #expect(consumer.reconnectCount >= 1)
-                #expect(await restarted.done)
-                _ = sawRedelivery
             }
             try await publisher.deleteQueue(queue)
         }
     }
 }
 
-/// Progress shared between the consumer loop and the task that restarts the broker.
-actor ManagedFlag {
+/// Progress shared between the consumer loop, the publisher and the task that restarts the broker.
+actor RestartRun {
     private(set) var progress = 0
-    private(set) var done = false
     private(set) var stopping = false
     func progress(_ value: Int) { progress = value }
     func markStopping() { stopping = true }
-    func set() { done = true }
 }

@@ -101,17 +101,32 @@ func publishMessages(
 
 /// Runs `rabbitmqctl` on the private test node through `ops/lib.sh`.
 func rabbitctl(_ arguments: String...) async throws {
+    try await opsShell("rabbitctl " + arguments.joined(separator: " "))
+}
+
+/// Force-closes, on the broker side, the connections whose `connection_name` is `name`.
+func closeConnectionOnBroker(named name: String) async throws {
+    try await opsShell(
+        """
+        rabbitctl list_connections pid client_properties | grep -F '"connection_name","\(name)"' | cut -f1 \
+          | while read -r pid; do rabbitctl close_connection "$pid" "closed by test"; done
+        """
+    )
+}
+
+/// Runs a bash script with `ops/lib.sh` sourced, from the package root.
+func opsShell(_ script: String) async throws {
     let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/bin/bash")
-    process.arguments = ["-c", ". ops/lib.sh; rabbitctl " + arguments.joined(separator: " ")]
+    process.arguments = ["-c", ". ops/lib.sh; " + script]
     process.currentDirectoryURL = root
     process.standardOutput = FileHandle.nullDevice
     let status: Int32 = try await withCheckedThrowingContinuation { continuation in
         process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
         do { try process.run() } catch { continuation.resume(throwing: error) }
     }
-    guard status == 0 else { throw TestTimeout(description: "rabbitmqctl \(arguments) exited with \(status)") }
+    guard status == 0 else { throw TestTimeout(description: "ops script exited with \(status): \(script)") }
 }
 
 /// Waits until `condition` holds, checking every 10 ms, failing after `timeout`.
