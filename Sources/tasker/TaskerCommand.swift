@@ -16,6 +16,7 @@ struct TaskerCommand: AsyncParsableCommand {
             RunCommand.self,
             SubmitCommand.self,
             StatusCommand.self,
+            BenchCommand.self,
         ]
     )
 }

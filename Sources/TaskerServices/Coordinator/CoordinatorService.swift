@@ -7,6 +7,7 @@ internal import TaskerAMQP
 internal import TaskerCore
 internal import TaskerPostgres
 internal import TaskerWorker
+internal import Synchronization
 
 /// Turns task requests into running tasks.
 ///
@@ -23,6 +24,8 @@ public final class CoordinatorService: Service {
     let logger: Logger
     let store: PipelineStore
     let templates: TemplateCache
+    /// Namespaces whose worker queue this coordinator has declared.
+    private let declaredNamespaces = Mutex<Set<String>>([])
 
     public init(client: PostgresClient, configuration: PipelineConfiguration, logger: Logger) {
         self.client = client
@@ -36,7 +39,7 @@ public final class CoordinatorService: Service {
         try await templates.reload()
         let topology = configuration.topology
         try await AMQPConnection.withConnection(configuration: configuration.named("tasker-coordinator-publish"), logger: logger) { publisher in
-            try await TaskerTopology.declare(on: publisher, topology: topology, namespaces: await templates.namespaces)
+            try await TaskerTopology.declare(on: publisher, topology: topology, namespaces: [])
             try await AMQPConnection.withConnection(configuration: configuration.named("tasker-coordinator-consume"), logger: logger) { consumer in
                 let deliveries = try await consumer.consume(queue: topology.requestsQueue, prefetch: UInt16(configuration.concurrency))
                 logger.info("coordinator started", metadata: ["amqp.queue": "\(topology.requestsQueue)"])
@@ -90,6 +93,12 @@ public final class CoordinatorService: Service {
         guard let template = try await templates.lookup(namespace: request.namespace, name: request.name, version: request.version) else {
             let version = request.version.map { "@\($0)" } ?? ""
             return try await reject(errors: ["unknown template \(request.namespace)/\(request.name)\(version)"], request: request, publisher: publisher)
+        }
+        // The namespace's worker queue must exist before its first dispatch, or the dispatch
+        // would be unroutable until a worker for it starts.
+        if declaredNamespaces.withLock({ !$0.contains(template.namespace) }) {
+            try await TaskerTopology.declare(on: publisher, topology: configuration.topology, namespaces: [template.namespace])
+            declaredNamespaces.withLock { _ = $0.insert(template.namespace) }
         }
         let plan: TaskPlan
         do {
