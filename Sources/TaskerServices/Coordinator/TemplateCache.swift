@@ -31,7 +31,4 @@ public actor TemplateCache {
         try await reload()
         return catalog.lookup(namespace: namespace, name: name, version: version)
     }
-
-    /// Namespaces of all known templates.
-    public var namespaces: [String] { Array(Set(catalog.all.map(\.namespace))).sorted() }
 }
