@@ -62,21 +62,24 @@ enum TaskWatcher {
     static func follow(_ id: UUID, store: PostgresTaskStore, timeout: Double) async throws -> TaskDetail {
         let start = ContinuousClock.now
         var lastLine = ""
+        // On a terminal the line is rewritten in place; in a log, each change is a new line.
+        let inPlace = isatty(STDERR_FILENO) != 0
+        let (rewrite, finish) = inPlace ? ("\r\u{1B}[K", "\n") : ("", "\n")
         while true {
             let detail = try await store.fetchTask(id)
             let counts = Dictionary(grouping: detail.steps, by: \.state).mapValues(\.count)
             let parts = StepState.allCases.compactMap { state in counts[state].map { "\($0) \(state.rawValue)" } }
             let line = "\(detail.task.state.rawValue): " + parts.joined(separator: ", ")
             if line != lastLine {
-                FileHandle.standardError.write(Data("\r\u{1B}[K\(line)".utf8))
+                FileHandle.standardError.write(Data((inPlace ? rewrite + line : line + finish).utf8))
                 lastLine = line
             }
             if detail.task.state.isFinished {
-                FileHandle.standardError.write(Data("\n".utf8))
+                if inPlace { FileHandle.standardError.write(Data(finish.utf8)) }
                 return detail
             }
             if ContinuousClock.now - start > .seconds(timeout) {
-                FileHandle.standardError.write(Data("\n".utf8))
+                if inPlace { FileHandle.standardError.write(Data(finish.utf8)) }
                 throw ValidationError("task \(id) still \(detail.task.state.rawValue) after \(Int(timeout))s")
             }
             try await Task.sleep(for: .milliseconds(200))
