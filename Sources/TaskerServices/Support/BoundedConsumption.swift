@@ -4,8 +4,10 @@ public import TaskerAMQP
 
 /// Runs a handler over a consumer's deliveries with at most `concurrency` in flight.
 ///
-/// On graceful shutdown the consumer is cancelled (the broker stops delivering), the
-/// deliveries already received are handled to the end, and the function returns.
+/// On graceful shutdown (or cancellation) it stops taking deliveries, lets the handlers
+/// already running finish and acknowledge, and only then cancels the consumer: cancelling
+/// first would close the channel and drop those acknowledgements. Deliveries prefetched but
+/// not started go back to the queue.
 public enum BoundedConsumption {
     public static func run(
         _ consumer: AMQPConsumer,
@@ -13,27 +15,34 @@ public enum BoundedConsumption {
         logger: Logger,
         handle: @escaping @Sendable (AMQPDelivery) async -> Void
     ) async {
-        await withGracefulShutdownHandler {
-            await withTaskGroup(of: Void.self) { group in
-                var inFlight = 0
+        let (deliveries, forward) = AsyncStream<AMQPDelivery>.makeStream()
+        await withTaskGroup(of: Void.self) { readers in
+            readers.addTask {
                 do {
-                    for try await delivery in consumer {
-                        if inFlight >= concurrency {
-                            await group.next()
-                            inFlight -= 1
-                        }
-                        group.addTask { await handle(delivery) }
-                        inFlight += 1
-                    }
+                    for try await delivery in consumer { forward.yield(delivery) }
                 } catch {
                     logger.debug("consumer ended", metadata: ["amqp.queue": "\(consumer.queue)", LogKeyNames.error: "\(error)"])
                 }
-                await group.waitForAll()
+                forward.finish()
             }
-        } onGracefulShutdown: {
-            // The handler cannot await; cancelling the consumer ends the `for try await` loop
-            // above once the broker confirms, and in-flight work then drains.
-            Task { await consumer.cancel() }
+            await withTaskCancellationOrGracefulShutdownHandler {
+                await withTaskGroup(of: Void.self) { handlers in
+                    var inFlight = 0
+                    for await delivery in deliveries {
+                        if inFlight >= concurrency {
+                            await handlers.next()
+                            inFlight -= 1
+                        }
+                        handlers.addTask { await handle(delivery) }
+                        inFlight += 1
+                    }
+                    // Leaving the group waits for the handlers still running.
+                }
+            } onCancelOrGracefulShutdown: {
+                forward.finish()
+            }
+            await consumer.cancel()
+            readers.cancelAll()
         }
     }
 }
