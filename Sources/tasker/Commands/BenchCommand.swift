@@ -8,7 +8,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks (use a release build: swift build -c release).",
-        subcommands: [AMQP.self]
+        subcommands: [AMQP.self, PipelineBenchCommand.self]
     )
 
     /// `tasker bench amqp`: publish-with-confirms and consume-with-ack rates against the broker.

@@ -1,0 +1,144 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PostgresNIO
+import TaskerAMQP
+import TaskerCore
+import TaskerPostgres
+import TaskerServices
+
+/// Runs the benchmark scenarios against a running in-process pipeline.
+struct BenchRunner: Sendable {
+    let client: PostgresClient
+    let store: PostgresTaskStore
+    let amqp: AMQPConfiguration
+    let topology: WireTopology
+    let namespace: String
+    let logger: Logger
+
+    struct Throughput {
+        var seconds: Double
+        var tasksPerSecond: Double
+        var stepsPerSecond: Double
+    }
+
+    /// Submits `tasks` diamonds at once and waits until all are complete.
+    func throughput(tasks: Int) async throws -> Throughput {
+        let start = ContinuousClock.now
+        let ids = try await submit(Array(repeating: "diamond", count: tasks)).map(\.id)
+        try await waitForCompletion(of: ids, timeout: .seconds(600))
+        let seconds = (ContinuousClock.now - start).seconds
+        return Throughput(seconds: seconds, tasksPerSecond: Double(tasks) / seconds, stepsPerSecond: Double(tasks * 4) / seconds)
+    }
+
+    struct Latency {
+        var stage: LatencySummary
+        var creation: LatencySummary
+        var endToEnd: LatencySummary
+    }
+
+    /// Runs linear tasks one after another and reads the stage timings from the audit trail.
+    func latency(tasks: Int) async throws -> Latency {
+        var submitted: [(UUID, Date)] = []
+        for _ in 0..<tasks {
+            let (id, at) = try await submit(["linear"])[0]
+            try await waitForCompletion(of: [id], timeout: .seconds(60))
+            submitted.append((id, at))
+        }
+        let rows = try await client.query(
+            """
+            SELECT s.task_id, s.position, st.to_state, st.created_at
+            FROM steps s JOIN step_transitions st ON st.step_id = s.id
+            WHERE s.task_id = ANY(\(submitted.map(\.0))) AND st.to_state IN ('in_progress', 'complete')
+            """,
+            logger: logger
+        )
+        var times: [UUID: [Int: [String: Date]]] = [:]
+        for try await (task, position, state, at) in rows.decode((UUID, Int, String, Date).self) {
+            times[task, default: [:]][position, default: [:]][state] = at
+        }
+        var stage: [Double] = []
+        var creation: [Double] = []
+        var endToEnd: [Double] = []
+        for (task, submittedAt) in submitted {
+            guard let steps = times[task] else { continue }
+            for position in 0..<3 {
+                if let done = steps[position]?["complete"], let next = steps[position + 1]?["in_progress"] {
+                    stage.append(next.timeIntervalSince(done) * 1_000)
+                }
+            }
+            if let first = steps[0]?["in_progress"] { creation.append(first.timeIntervalSince(submittedAt) * 1_000) }
+            if let last = steps[3]?["complete"] { endToEnd.append(last.timeIntervalSince(submittedAt) * 1_000) }
+        }
+        return Latency(stage: LatencySummary(stage), creation: LatencySummary(creation), endToEnd: LatencySummary(endToEnd))
+    }
+
+    /// One task fanning out to `width` steps that join; returns seconds from submit to completion.
+    func width(_ width: Int) async throws -> Double {
+        let start = ContinuousClock.now
+        let ids = try await submit(["fan_\(width)"]).map(\.id)
+        try await waitForCompletion(of: ids, timeout: .seconds(600))
+        return (ContinuousClock.now - start).seconds
+    }
+
+    /// Sequential single-row transactions on one connection: what one commit costs here.
+    func commitRate(count: Int) async throws -> Double {
+        try await client.query("CREATE TEMP TABLE IF NOT EXISTS bench_commits (id int)", logger: logger)
+        return try await client.withConnection { connection in
+            try await connection.query("CREATE TEMP TABLE IF NOT EXISTS bench_commits (id int)", logger: logger)
+            let start = ContinuousClock.now
+            for index in 0..<count {
+                try await connection.query("INSERT INTO bench_commits VALUES (\(index))", logger: logger)
+            }
+            return Double(count) / (ContinuousClock.now - start).seconds
+        }
+    }
+
+    /// Submits one task per name, at most 500 in flight; returns ids and submission times.
+    private func submit(_ names: [String]) async throws -> [(id: UUID, at: Date)] {
+        let namespace = self.namespace
+        return try await AMQPConnection.withConnection(configuration: amqp, logger: logger) { connection in
+            try await TaskRequestClient.withClient(connection: connection, topology: topology, logger: logger) { client in
+                try await withThrowingTaskGroup(of: (UUID, Date).self) { group in
+                    var results: [(id: UUID, at: Date)] = []
+                    var pending = names[...]
+                    var inFlight = 0
+                    while let name = pending.popFirst() {
+                        if inFlight >= 500, let done = try await group.next() {
+                            results.append(done)
+                            inFlight -= 1
+                        }
+                        group.addTask {
+                            let at = Date()
+                            let reply = try await client.submit(TaskRequest(namespace: namespace, name: name, context: [:]), timeout: .seconds(120))
+                            guard let id = reply.taskID, reply.status == .created else {
+                                throw ValidationError("request rejected: \(reply.errors)")
+                            }
+                            return (id, at)
+                        }
+                        inFlight += 1
+                    }
+                    for try await done in group { results.append(done) }
+                    return results
+                }
+            }
+        }
+    }
+
+    private func waitForCompletion(of ids: [UUID], timeout: Duration) async throws {
+        let start = ContinuousClock.now
+        while true {
+            let rows = try await client.query(
+                "SELECT count(*)::int8 FROM tasks WHERE id = ANY(\(ids)) AND state IN ('complete', 'error', 'cancelled')", logger: logger)
+            var finished = 0
+            for try await count in rows.decode(Int.self) { finished = count }
+            if finished == ids.count { return }
+            if ContinuousClock.now - start > timeout { throw ValidationError("\(ids.count - finished) tasks unfinished after \(timeout)") }
+            try await Task.sleep(for: .milliseconds(ids.count == 1 ? 2 : 50))
+        }
+    }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}

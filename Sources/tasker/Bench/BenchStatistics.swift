@@ -1,0 +1,55 @@
+import Foundation
+
+/// Percentiles of a sample of durations in milliseconds.
+struct LatencySummary: Sendable {
+    let count: Int
+    let p50: Double
+    let p95: Double
+    let p99: Double
+    let max: Double
+
+    init(_ samples: [Double]) {
+        let sorted = samples.sorted()
+        func percentile(_ p: Double) -> Double {
+            guard !sorted.isEmpty else { return .nan }
+            let index = min(sorted.count - 1, Int((p / 100 * Double(sorted.count - 1)).rounded()))
+            return sorted[index]
+        }
+        count = sorted.count
+        p50 = percentile(50)
+        p95 = percentile(95)
+        p99 = percentile(99)
+        max = sorted.last ?? .nan
+    }
+
+    var json: [String: Double] { ["count": Double(count), "p50_ms": p50, "p95_ms": p95, "p99_ms": p99, "max_ms": max] }
+}
+
+/// Peak resident memory of this process (VmHWM), in MiB.
+func peakResidentMiB() -> Double? {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
+    for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+        let kilobytes = line.split(separator: " ").compactMap { Double($0) }.first ?? 0
+        return kilobytes / 1024
+    }
+    return nil
+}
+
+/// A printed table: label, value, unit, target.
+struct BenchTable {
+    var rows: [(String, String, String)] = []
+
+    mutating func add(_ label: String, _ value: String, target: String = "") { rows.append((label, value, target)) }
+
+    var text: String {
+        let width = max(10, rows.map(\.0.count).max() ?? 0)
+        var lines = ["\("metric".padding(toLength: width, withPad: " ", startingAt: 0)) | value                | target"]
+        lines.append(String(repeating: "-", count: width + 36))
+        for (label, value, target) in rows {
+            lines.append("\(label.padding(toLength: width, withPad: " ", startingAt: 0)) | \(value.padding(toLength: 20, withPad: " ", startingAt: 0)) | \(target)")
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+func format(_ value: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", value) }

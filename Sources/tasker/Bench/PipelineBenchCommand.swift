@@ -1,0 +1,173 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+import TaskerAMQP
+import TaskerCore
+import TaskerExamples
+import TaskerPostgres
+import TaskerServices
+import TaskerWorker
+
+/// `tasker bench pipeline`: end-to-end figures of the whole pipeline, in this process.
+///
+/// Starts a coordinator, a finalizer, a reenqueuer and workers in-process on a private
+/// exchange prefix and template namespace (so it never disturbs a running cluster), runs the
+/// scenarios, prints a table and optionally writes JSON. Use a release build.
+struct PipelineBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pipeline",
+        abstract: "Measure throughput, per-stage and creation latency, DAG width cost and platform baselines."
+    )
+    @OptionGroup var logging: LoggingOptions
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var service: ServiceOptions
+
+    @Option(help: "Scenarios, comma-separated: throughput, latency, width, baseline.")
+    var scenarios: String = "throughput,latency,width,baseline"
+    @Option(help: "Diamond tasks submitted at once in the throughput scenario.") var tasks = 2_000
+    @Option(help: "Linear tasks run one after another in the latency scenario.") var sequential = 200
+    @Option(help: "Fan-out widths for the width scenario, comma-separated.") var widths = "10,100,1000"
+    @Option(help: "Workers (in-process).") var workers = 2
+    @Option(help: "Write the figures as JSON to this path.") var json: String?
+
+    func run() async throws {
+        var logger = logging.makeLogger(label: "tasker.bench")
+        if logging.logLevel == nil { logger.logLevel = .warning }
+        let selected = Set(scenarios.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+        let suffix = UUID().uuidString.prefix(8).lowercased()
+        let namespace = "bench_\(suffix)"
+        var pipeline = try service.pipeline()
+        pipeline.topology = WireTopology(prefix: "bench-\(suffix)")
+        pipeline.concurrency = service.resolvedConcurrency(default: 64)
+        let client = try database.configuration().makeClient(logger: logger)
+        let widthList = widths.split(separator: ",").compactMap { Int($0) }
+
+        var table = BenchTable()
+        var figures: [String: JSONValue] = [:]
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            if let directory = Migration.locateDirectory() {
+                try await PostgresMigrator(client: client, logger: logger).migrate(try Migration.load(from: directory))
+            }
+            let store = PostgresTaskStore(client: client, logger: logger)
+            for yaml in BenchTemplates.all(namespace: namespace, widths: widthList) {
+                try await store.registerTemplate(try TemplateLoader().load(yaml: yaml, file: "bench"))
+            }
+            try await AMQPConnection.withConnection(configuration: pipeline.amqp, logger: logger) { connection in
+                try await TaskerTopology.declare(on: connection, topology: pipeline.topology, namespaces: [namespace])
+            }
+            var services: [any Service] = [
+                CoordinatorService(client: client, configuration: pipeline, logger: logger),
+                FinalizerService(client: client, configuration: pipeline, logger: logger),
+                ReenqueuerService(client: client, configuration: pipeline, logger: logger),
+            ]
+            for _ in 0..<workers {
+                var worker = WorkerService.Configuration(amqp: pipeline.amqp)
+                worker.topology = pipeline.topology
+                worker.namespaces = [namespace]
+                worker.concurrency = 32
+                services.append(WorkerService(configuration: worker, registry: WorkerOptions.registry(), logger: logger))
+            }
+            let serviceGroup = ServiceGroup(services: services, logger: logger)
+            group.addTask { try await serviceGroup.run() }
+
+            let runner = BenchRunner(client: client, store: store, amqp: pipeline.amqp, topology: pipeline.topology, namespace: namespace, logger: logger)
+            if selected.contains("throughput") {
+                let result = try await runner.throughput(tasks: tasks)
+                table.add("throughput: tasks/s (\(tasks) diamonds, \(workers) workers)", format(result.tasksPerSecond))
+                table.add("throughput: steps/s", format(result.stepsPerSecond), target: ">= 3000")
+                figures["throughput"] = ["tasks": .int(Int64(tasks)), "seconds": .double(result.seconds),
+                                         "tasks_per_second": .double(result.tasksPerSecond), "steps_per_second": .double(result.stepsPerSecond)]
+            }
+            if selected.contains("latency") {
+                let result = try await runner.latency(tasks: sequential)
+                table.add("stage overhead p50/p95/p99 ms", "\(format(result.stage.p50))/\(format(result.stage.p95))/\(format(result.stage.p99))",
+                          target: "p50 <= 5, p99 <= 25")
+                table.add("creation latency p50/p99 ms", "\(format(result.creation.p50))/\(format(result.creation.p99))", target: "p50 <= 5")
+                table.add("task end-to-end p50/p95/p99 ms", "\(format(result.endToEnd.p50))/\(format(result.endToEnd.p95))/\(format(result.endToEnd.p99))")
+                figures["stage_overhead"] = .object(result.stage.json.mapValues(JSONValue.double))
+                figures["creation_latency"] = .object(result.creation.json.mapValues(JSONValue.double))
+                figures["task_end_to_end"] = .object(result.endToEnd.json.mapValues(JSONValue.double))
+            }
+            if selected.contains("width") {
+                var perWidth: [String: JSONValue] = [:]
+                for width in widthList {
+                    let seconds = try await runner.width(width)
+                    let perStep = seconds * 1_000 / Double(width + 2)
+                    table.add("width \(width): ms per step", format(perStep, 3))
+                    perWidth["\(width)"] = ["seconds": .double(seconds), "ms_per_step": .double(perStep)]
+                }
+                figures["width"] = .object(perWidth)
+            }
+            if selected.contains("baseline") {
+                let amqp = try await AMQPBenchmark.run(
+                    url: try service.amqpURLString(), messages: 20_000, size: 200, queueType: .quorum, inFlight: 1_000, prefetch: 200, logger: logger)
+                table.add("baseline: AMQP publish+confirm msg/s", format(amqp.publishRate, 0))
+                table.add("baseline: AMQP consume+ack msg/s", format(amqp.consumeRate, 0))
+                let commits = try await runner.commitRate(count: 2_000)
+                table.add("baseline: PostgreSQL commits/s", format(commits, 0))
+                figures["baseline"] = ["amqp_publish_per_second": .double(amqp.publishRate), "amqp_consume_per_second": .double(amqp.consumeRate),
+                                       "postgres_commits_per_second": .double(commits)]
+                if case .object(let throughput)? = figures["throughput"], let steps = throughput["steps_per_second"]?.doubleValue {
+                    table.add("ratio: steps/s per PG commit/s", format(steps / commits, 3))
+                }
+            }
+            if let rss = peakResidentMiB() {
+                table.add("peak RSS of this process (all services) MiB", format(rss))
+                figures["peak_rss_mib"] = .double(rss)
+            }
+            await serviceGroup.triggerGracefulShutdown()
+        }
+        print(table.text)
+        if let json {
+            try JSONValue.object(figures).canonicalData().write(to: URL(fileURLWithPath: json))
+            print("figures written to \(json)")
+        }
+    }
+}
+
+extension ServiceOptions {
+    func amqpURLString() throws -> String {
+        amqpURL ?? ProcessInfo.processInfo.environment["AMQP_URL"] ?? "amqp://tasker:tasker@127.0.0.1:5673/%2f"
+    }
+}
+
+/// Templates the benchmark registers in its private namespace; every step runs the `noop` handler.
+enum BenchTemplates {
+    static func all(namespace: String, widths: [Int]) -> [String] {
+        var templates = [
+            """
+            name: diamond
+            namespace: \(namespace)
+            version: 1.0.0
+            identity_strategy: always_unique
+            steps:
+              - { name: start, handler: noop }
+              - { name: branch_b, handler: noop, depends_on: [start] }
+              - { name: branch_c, handler: noop, depends_on: [start] }
+              - { name: end, handler: noop, depends_on: [branch_b, branch_c] }
+            """,
+            """
+            name: linear
+            namespace: \(namespace)
+            version: 1.0.0
+            identity_strategy: always_unique
+            steps:
+              - { name: step_1, handler: noop }
+              - { name: step_2, handler: noop, depends_on: [step_1] }
+              - { name: step_3, handler: noop, depends_on: [step_2] }
+              - { name: step_4, handler: noop, depends_on: [step_3] }
+            """,
+        ]
+        for width in widths {
+            var yaml = "name: fan_\(width)\nnamespace: \(namespace)\nversion: 1.0.0\nidentity_strategy: always_unique\nsteps:\n  - { name: root, handler: noop }\n"
+            for index in 0..<width { yaml += "  - { name: leaf_\(index), handler: noop, depends_on: [root] }\n" }
+            yaml += "  - { name: join, handler: noop, depends_on: [" + (0..<width).map { "leaf_\($0)" }.joined(separator: ", ") + "] }\n"
+            templates.append(yaml)
+        }
+        return templates
+    }
+}
