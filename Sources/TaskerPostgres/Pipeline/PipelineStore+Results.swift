@@ -148,40 +148,41 @@ extension PipelineStore {
         "\(message.kind) for attempt \(message.attempt) but the step is \(step.state.rawValue) after \(step.attempts) attempt(s)"
     }
 
-    /// Locks the pending children of a completed step, keeps those whose parents are all done,
-    /// and dispatches them. Looks at this step's children only, never at the whole task.
+    /// Counts the completion against each child's unfinished parents and dispatches the
+    /// children that have none left. Touches this step's children only: the cost of a
+    /// completion does not depend on how many parents a join has or how wide the task is.
+    /// The decrement locks each child row, so of two finalizers completing the last two
+    /// parents of a join exactly one sees the counter reach zero.
     func dispatchViableChildren(of stepID: UUID, task: UUID, now: Date, on connection: PostgresConnection) async throws -> [OutboundMessage] {
-        var children: [UUID] = []
-        let locked = try await connection.query(
+        var ready: [UUID] = []
+        // Lock the children in id order first, so finalizers sharing children cannot deadlock.
+        _ = try await connection.query(
             """
             SELECT c.id FROM step_edges e JOIN steps c ON c.id = e.child_step_id
-            WHERE e.parent_step_id = \(stepID) AND c.state = 'pending'
-            ORDER BY c.id FOR UPDATE OF c
+            WHERE e.parent_step_id = \(stepID) ORDER BY c.id FOR UPDATE OF c
             """,
             logger: logger
-        )
-        for try await id in locked.decode(UUID.self) { children.append(id) }
-        guard !children.isEmpty else { return [] }
-
-        // A fresh statement after the locks: sees every parent completion committed before them.
-        guard let taskState = try await connection.query("SELECT state FROM tasks WHERE id = \(task)", logger: logger)
-            .collectFirst(String.self).flatMap(TaskState.init(rawValue:))
-        else { return [] }
-        var parentStates: [UUID: [StepState]] = [:]
-        let parents = try await connection.query(
+        ).collectFirst(UUID.self)
+        let rows = try await connection.query(
             """
-            SELECT e.child_step_id, p.state FROM step_edges e JOIN steps p ON p.id = e.parent_step_id
-            WHERE e.child_step_id = ANY(\(children))
+            UPDATE steps c SET unfinished_parents = c.unfinished_parents - 1
+            FROM step_edges e
+            WHERE e.parent_step_id = \(stepID) AND c.id = e.child_step_id
+            RETURNING c.id, c.unfinished_parents, c.state
             """,
             logger: logger
         )
-        for try await (child, raw) in parents.decode((UUID, String).self) {
-            parentStates[child, default: []].append(try PostgresTaskStore.decodeStepState(raw))
+        for try await (id, unfinished, state) in rows.decode((UUID, Int, String).self) where unfinished <= 0 {
+            if state == StepState.pending.rawValue { ready.append(id) }
         }
-        let viable = children.filter { child in
-            StepViability.isViable(StepSnapshot(state: .pending), parentStates: parentStates[child] ?? [], taskState: taskState, now: now)
+        guard !ready.isEmpty,
+            let taskState = try await connection.query("SELECT state FROM tasks WHERE id = \(task)", logger: logger)
+                .collectFirst(String.self).flatMap(TaskState.init(rawValue:))
+        else { return [] }
+        let viable = ready.filter { _ in
+            StepViability.isViable(StepSnapshot(state: .pending), parentStates: [StepState](), taskState: taskState, now: now)
         }
-        return try await enqueue(viable, now: now, on: connection)
+        return try await enqueue(viable.sorted { $0.uuidString < $1.uuidString }, now: now, on: connection)
     }
 
     /// Completes or fails the task when its step counts say so.

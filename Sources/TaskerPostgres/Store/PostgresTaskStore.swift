@@ -95,9 +95,15 @@ public struct PostgresTaskStore: Sendable {
         if !plan.edges.isEmpty {
             try await connection.query(
                 """
-                INSERT INTO step_edges (task_id, parent_step_id, child_step_id)
-                SELECT \(plan.taskID), u.parent, u.child
-                FROM unnest(\(plan.edges.map(\.parent))::uuid[], \(plan.edges.map(\.child))::uuid[]) AS u(parent, child)
+                WITH edges AS (
+                    INSERT INTO step_edges (task_id, parent_step_id, child_step_id)
+                    SELECT \(plan.taskID), u.parent, u.child
+                    FROM unnest(\(plan.edges.map(\.parent))::uuid[], \(plan.edges.map(\.child))::uuid[]) AS u(parent, child)
+                    RETURNING child_step_id
+                )
+                UPDATE steps SET unfinished_parents = c.n
+                FROM (SELECT child_step_id, count(*) AS n FROM edges GROUP BY child_step_id) c
+                WHERE steps.id = c.child_step_id
                 """,
                 logger: logger
             )

@@ -77,6 +77,8 @@ public final class ReenqueuerService: Service {
                     let seconds = max(0, next.timeIntervalSinceNow)
                     sleep = min(sleep, .milliseconds(Int64(seconds * 1_000) + 1))
                 }
+            } catch is CancellationError {
+                return
             } catch {
                 logger.warning("retry scheduling failed", metadata: [LogKeys.error: "\(String(reflecting: error))"])
                 sleep = .seconds(1)
@@ -100,6 +102,8 @@ public final class ReenqueuerService: Service {
                     try await OutboxPublisher.publishAll(entries.map(\.message), on: publisher)
                 }
                 if relayed > 0 { logger.info("outbox relay republished messages", metadata: ["tasker.messages": "\(relayed)"]) }
+            } catch is CancellationError {
+                return
             } catch {
                 logger.warning("maintenance failed", metadata: [LogKeys.error: "\(String(reflecting: error))"])
             }
