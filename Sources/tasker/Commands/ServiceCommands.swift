@@ -9,48 +9,47 @@ import TaskerPostgres
 import TaskerServices
 import TaskerWorker
 
-/// `tasker coordinator`: turns task requests into running tasks.
-struct CoordinatorCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "coordinator", abstract: "Run the coordinator service.")
+/// Options and start-up shared by the three database-backed services.
+struct OrchestrationServiceOptions: ParsableArguments {
     @OptionGroup var logging: LoggingOptions
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var service: ServiceOptions
 
-    func run() async throws {
-        let logger = logging.makeLogger(label: "tasker.coordinator")
+    /// Runs the PostgreSQL client and the service `make` builds until SIGTERM/SIGINT.
+    func run(label: String, _ make: (PostgresClient, PipelineConfiguration, Logger) -> any Service) async throws {
+        let logger = logging.makeLogger(label: label)
         let client = try database.configuration().makeClient(logger: logger)
-        try await ServiceRunner.run(
-            [client, CoordinatorService(client: client, configuration: try service.pipeline(), logger: logger)], logger: logger)
+        try await ServiceRunner.run([client, make(client, try service.pipeline(), logger)], logger: logger)
+    }
+}
+
+/// `tasker coordinator`: turns task requests into running tasks.
+struct CoordinatorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "coordinator", abstract: "Run the coordinator service.")
+    @OptionGroup var options: OrchestrationServiceOptions
+
+    func run() async throws {
+        try await options.run(label: "tasker.coordinator") { CoordinatorService(client: $0, configuration: $1, logger: $2) }
     }
 }
 
 /// `tasker finalizer`: records step results and moves tasks forward.
 struct FinalizerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "finalizer", abstract: "Run the finalizer service.")
-    @OptionGroup var logging: LoggingOptions
-    @OptionGroup var database: DatabaseOptions
-    @OptionGroup var service: ServiceOptions
+    @OptionGroup var options: OrchestrationServiceOptions
 
     func run() async throws {
-        let logger = logging.makeLogger(label: "tasker.finalizer")
-        let client = try database.configuration().makeClient(logger: logger)
-        try await ServiceRunner.run(
-            [client, FinalizerService(client: client, configuration: try service.pipeline(), logger: logger)], logger: logger)
+        try await options.run(label: "tasker.finalizer") { FinalizerService(client: $0, configuration: $1, logger: $2) }
     }
 }
 
 /// `tasker reenqueuer`: runs retries on time, sweeps expired attempts, relays the outbox.
 struct ReenqueuerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "reenqueuer", abstract: "Run the reenqueuer service.")
-    @OptionGroup var logging: LoggingOptions
-    @OptionGroup var database: DatabaseOptions
-    @OptionGroup var service: ServiceOptions
+    @OptionGroup var options: OrchestrationServiceOptions
 
     func run() async throws {
-        let logger = logging.makeLogger(label: "tasker.reenqueuer")
-        let client = try database.configuration().makeClient(logger: logger)
-        try await ServiceRunner.run(
-            [client, ReenqueuerService(client: client, configuration: try service.pipeline(), logger: logger)], logger: logger)
+        try await options.run(label: "tasker.reenqueuer") { ReenqueuerService(client: $0, configuration: $1, logger: $2) }
     }
 }
 
