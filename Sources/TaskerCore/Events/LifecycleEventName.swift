@@ -1,17 +1,7 @@
 /// The name of a lifecycle event; also its routing key on the `tasker.events` exchange.
-public struct LifecycleEventName: Sendable, Hashable, Codable, CustomStringConvertible, RawRepresentable {
+public struct LifecycleEventName: WireName {
     public let rawValue: String
     public init(rawValue: String) { self.rawValue = rawValue }
-    public var description: String { rawValue }
-
-    public init(from decoder: any Decoder) throws {
-        rawValue = try decoder.singleValueContainer().decode(String.self)
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(rawValue)
-    }
 
     // Task events
     public static let taskCreated = Self(rawValue: "task.created")

@@ -3,15 +3,9 @@ public import Foundation
 /// What a worker reports about one step attempt, on the results exchange.
 public struct StepResultMessage: Sendable, Hashable, Codable {
     /// `step.started`, `step.completed` or `step.failed`.
-    public struct Kind: Sendable, Hashable, Codable, RawRepresentable, CustomStringConvertible {
+    public struct Kind: WireName {
         public let rawValue: String
         public init(rawValue: String) { self.rawValue = rawValue }
-        public init(from decoder: any Decoder) throws { rawValue = try decoder.singleValueContainer().decode(String.self) }
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.singleValueContainer()
-            try container.encode(rawValue)
-        }
-        public var description: String { rawValue }
         public static let started = Kind(rawValue: LifecycleEventName.stepStarted.rawValue)
         public static let completed = Kind(rawValue: LifecycleEventName.stepCompleted.rawValue)
         public static let failed = Kind(rawValue: LifecycleEventName.stepFailed.rawValue)

@@ -2,15 +2,9 @@ public import Foundation
 
 /// The coordinator's answer to a task request that had `reply_to` set.
 public struct TaskRequestReply: Sendable, Hashable, Codable {
-    public struct Status: Sendable, Hashable, Codable, RawRepresentable, CustomStringConvertible {
+    public struct Status: WireName {
         public let rawValue: String
         public init(rawValue: String) { self.rawValue = rawValue }
-        public init(from decoder: any Decoder) throws { rawValue = try decoder.singleValueContainer().decode(String.self) }
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.singleValueContainer()
-            try container.encode(rawValue)
-        }
-        public var description: String { rawValue }
         public static let created = Status(rawValue: "created")
         public static let duplicate = Status(rawValue: "duplicate")
         public static let rejected = Status(rawValue: "rejected")
