@@ -4,11 +4,6 @@ import TaskerAMQP
 import TaskerCore
 
 extension WorkerService {
-    /// The header carrying why a message was dead-lettered by a Tasker service.
-    static let errorHeader = "x-tasker-error"
-    /// The header carrying the queue a dead-lettered message came from.
-    static let sourceQueueHeader = "x-tasker-source-queue"
-
     /// Handles one delivery: decode, publish `started`, run, publish the result, acknowledge.
     func process(_ delivery: AMQPDelivery, from queue: String, publishing: AMQPConnection) async {
         let dispatch: StepDispatch
@@ -92,18 +87,9 @@ extension WorkerService {
 
     /// Publishes the original message to the dead-letter exchange with the reason, then acknowledges it.
     private func deadLetter(_ delivery: AMQPDelivery, from sourceQueue: String, reason: String, publishing: AMQPConnection) async {
-        var properties = delivery.properties
-        properties.headers[Self.errorHeader] = .string(String(reason.prefix(1_000)))
-        properties.headers[Self.sourceQueueHeader] = .string(sourceQueue)
-        properties.persistent = true
         do {
-            try await publishing.publish(
-                delivery.body,
-                exchange: configuration.topology.deadLetterExchange,
-                routingKey: sourceQueue,
-                properties: properties,
-                mandatory: true
-            )
+            try await DeadLetters.publish(
+                delivery, reason: reason, sourceQueue: sourceQueue, topology: configuration.topology, on: publishing)
         } catch {
             logger.debug("dead-lettering failed", metadata: [LogKeys.error: "\(String(reflecting: error))"])
             returnForRedelivery(delivery, logger: logger)

@@ -61,13 +61,7 @@ extension PipelineStore {
             for row in try await dispatchData(redispatch, on: connection) {
                 try await connection.query(
                     "UPDATE steps SET deadline = \(now.addingTimeInterval(row.timeoutSeconds)) WHERE id = \(row.stepID)", logger: logger)
-                let dispatch = StepDispatch(
-                    taskID: row.taskID, stepID: row.stepID, stepName: row.stepName, handler: row.handler,
-                    namespace: row.namespace, templateName: row.templateName, templateVersion: row.templateVersion,
-                    attempt: row.attempts + 1, maxAttempts: row.maxAttempts, context: row.context,
-                    parentResults: row.parentResults, handlerConfig: row.handlerConfig, timeoutSeconds: row.timeoutSeconds,
-                    deadline: now.addingTimeInterval(row.timeoutSeconds), dispatchedAt: now)
-                messages.append(try OutboundMessage.dispatch(dispatch, topology: topology, messageID: UUID()))
+                messages.append(try OutboundMessage.dispatch(row.dispatch(now: now), topology: topology, messageID: UUID()))
             }
             return try await insertOutbox(messages, on: connection)
         }

@@ -60,13 +60,7 @@ public struct PipelineStore: Sendable {
             stepIDs, to: .enqueued, deadline: now.addingTimeInterval(maxTimeout), on: connection, logger: logger)
         var messages: [OutboundMessage] = []
         for row in data where moved[row.stepID] != nil {
-            let dispatch = StepDispatch(
-                taskID: row.taskID, stepID: row.stepID, stepName: row.stepName, handler: row.handler,
-                namespace: row.namespace, templateName: row.templateName, templateVersion: row.templateVersion,
-                attempt: row.attempts + 1, maxAttempts: row.maxAttempts, context: row.context,
-                parentResults: row.parentResults, handlerConfig: row.handlerConfig, timeoutSeconds: row.timeoutSeconds,
-                deadline: now.addingTimeInterval(row.timeoutSeconds), dispatchedAt: now)
-            messages.append(try OutboundMessage.dispatch(dispatch, topology: topology, messageID: UUID()))
+            messages.append(try OutboundMessage.dispatch(row.dispatch(now: now), topology: topology, messageID: UUID()))
             messages.append(try event(
                 .stepEnqueued, task: row.taskID, now: now, step: row.stepID, stepName: row.stepName,
                 attempt: row.attempts + 1, maxAttempts: row.maxAttempts))
@@ -88,6 +82,15 @@ public struct PipelineStore: Sendable {
         var templateVersion: String
         var context: JSONValue
         var parentResults: [String: JSONValue]
+
+        /// The dispatch for the step's next attempt, sent at `now`.
+        func dispatch(now: Date) -> StepDispatch {
+            StepDispatch(
+                taskID: taskID, stepID: stepID, stepName: stepName, handler: handler, namespace: namespace,
+                templateName: templateName, templateVersion: templateVersion, attempt: attempts + 1, maxAttempts: maxAttempts,
+                context: context, parentResults: parentResults, handlerConfig: handlerConfig, timeoutSeconds: timeoutSeconds,
+                deadline: now.addingTimeInterval(timeoutSeconds), dispatchedAt: now)
+        }
     }
 
     /// Everything a dispatch carries, for several steps in one query.

@@ -1,6 +1,7 @@
 public import Logging
 internal import ServiceLifecycle
 public import TaskerAMQP
+internal import TaskerCore
 
 /// Runs a handler over a consumer's deliveries with at most `concurrency` in flight.
 ///
@@ -21,7 +22,7 @@ public enum BoundedConsumption {
                 do {
                     for try await delivery in consumer { forward.yield(delivery) }
                 } catch {
-                    logger.debug("consumer ended", metadata: ["amqp.queue": "\(consumer.queue)", LogKeyNames.error: "\(error)"])
+                    logger.debug("consumer ended", metadata: ["amqp.queue": "\(consumer.queue)", LogKeys.error: "\(error)"])
                 }
                 forward.finish()
             }
@@ -45,8 +46,4 @@ public enum BoundedConsumption {
             readers.cancelAll()
         }
     }
-}
-
-enum LogKeyNames {
-    static let error = "tasker.error"
 }
