@@ -152,6 +152,7 @@ public struct StepExecutor: Sendable {
             attempt: dispatch.attempt,
             workerID: workerID,
             occurredAt: end,
+            startedAt: start,
             durationMs: max(0, end.timeIntervalSince(start) * 1000)
         )
     }

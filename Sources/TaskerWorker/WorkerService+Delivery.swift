@@ -29,16 +29,20 @@ extension WorkerService {
         logger[metadataKey: LogKeys.stepName] = "\(dispatch.stepName)"
         logger[metadataKey: LogKeys.attempt] = "\(dispatch.attempt)"
 
-        do {
-            try await publishResult(executor.started(dispatch), publishing: publishing)
-        } catch {
-            logger.debug("step not started: publishing step.started failed", metadata: [LogKeys.error: "\(String(reflecting: error))"])
-            returnForRedelivery(delivery, logger: logger)
-            return
-        }
+        // `step.started` is confirmed while the handler runs, not before: its confirm is off the
+        // critical path, and it still reaches the results queue before the result (same channel).
+        let started = executor.started(dispatch)
+        async let startedConfirmed: Void = publishResult(started, publishing: publishing)
         logger.debug("step started", metadata: ["tasker.step.handler": "\(dispatch.handler)"])
 
         let result = await executor.execute(dispatch, logger: self.logger)
+        do {
+            try await startedConfirmed
+        } catch {
+            logger.debug("publishing step.started failed; step returned for redelivery", metadata: [LogKeys.error: "\(String(reflecting: error))"])
+            returnForRedelivery(delivery, logger: logger)
+            return
+        }
 
         if Task.isCancelled && result.kind == .failed {
             // The worker is being cancelled: the failure is most likely the cancellation itself.

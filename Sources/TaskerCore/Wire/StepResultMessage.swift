@@ -20,6 +20,9 @@ public struct StepResultMessage: Sendable, Hashable, Codable {
     /// The worker that ran it (host:pid), for the audit trail.
     public var workerID: String
     public var occurredAt: Date
+    /// For `completed` and `failed`: when the handler started (the `step.started` report of the
+    /// same attempt may arrive in the same batch, or not at all if it was lost).
+    public var startedAt: Date?
     /// For `completed`: the handler's output.
     public var results: JSONValue?
     /// For `completed` and `failed`: how long the handler ran.
@@ -39,6 +42,7 @@ public struct StepResultMessage: Sendable, Hashable, Codable {
         attempt: Int,
         workerID: String,
         occurredAt: Date,
+        startedAt: Date? = nil,
         results: JSONValue? = nil,
         durationMs: Double? = nil,
         errorMessage: String? = nil,
@@ -54,6 +58,7 @@ public struct StepResultMessage: Sendable, Hashable, Codable {
         self.attempt = attempt
         self.workerID = workerID
         self.occurredAt = occurredAt
+        self.startedAt = startedAt
         self.results = results
         self.durationMs = durationMs
         self.errorMessage = errorMessage
@@ -71,6 +76,7 @@ public struct StepResultMessage: Sendable, Hashable, Codable {
         case attempt
         case workerID = "worker_id"
         case occurredAt = "occurred_at"
+        case startedAt = "started_at"
         case results
         case durationMs = "duration_ms"
         case errorMessage = "error_message"

@@ -3,7 +3,16 @@ internal import PostgresNIO
 public import TaskerCore
 
 extension PipelineStore {
-    /// What happened to a step result.
+    /// What happened to a batch of step results.
+    public struct BatchRecording: Sendable {
+        /// One per message, in order: applied, or ignored with the reason (duplicate, stale, unknown step).
+        public var outcomes: [StepResultLedger.Outcome]
+        /// Tasks this batch finished, with their final state.
+        public var finishedTasks: [UUID: TaskState]
+        public var outbox: [OutboxEntry]
+    }
+
+    /// What happened to one step result.
     public struct Recording: Sendable {
         /// `nil` when the result was recorded; otherwise why it was ignored (duplicate or stale).
         public var ignoredBecause: String?
@@ -12,202 +21,188 @@ extension PipelineStore {
         public var outbox: [OutboxEntry]
     }
 
-    /// Records a worker's report about a step attempt, in one transaction: the step's transitions,
-    /// the children that became viable (dispatched), and the task's completion or failure.
+    /// Records a batch of workers' reports in one transaction with a fixed number of statements,
+    /// whatever the batch size: the steps' transitions, the children that became viable
+    /// (dispatched), and the completion or failure of the tasks they finish.
     ///
-    /// A duplicate or stale report (another attempt, a step already past that state) is
-    /// ignored and changes nothing, so redelivered messages are harmless.
-    public func recordResult(_ message: StepResultMessage, now: Date) async throws -> Recording {
+    /// A duplicate or stale report (another attempt, a step already past that state) is ignored
+    /// and changes nothing, so redelivered messages are harmless. The tasks concerned are locked
+    /// first, in id order: concurrent finalizers serialise per task and cannot deadlock.
+    public func recordResults(_ results: [StepResultMessage], now: Date) async throws -> BatchRecording {
         try await tasks.inTransaction { connection in
             var messages: [OutboundMessage] = []
-            let outcome = try await applyResult(message, now: now, on: connection, messages: &messages)
-            return Recording(
-                ignoredBecause: outcome.ignoredBecause,
-                finishedTask: outcome.finishedTask,
+            let applied = try await applyResults(results, now: now, on: connection, messages: &messages)
+            return BatchRecording(
+                outcomes: applied.outcomes, finishedTasks: applied.finished,
                 outbox: try await insertOutbox(messages, on: connection))
         }
     }
 
-    struct StepRow {
-        var taskID: UUID
-        var name: String
-        var state: StepState
-        var attempts: Int
-        var retry: RetryPolicy
-        var timeoutSeconds: Double
+    /// ``recordResults(_:now:)`` for one report.
+    public func recordResult(_ message: StepResultMessage, now: Date) async throws -> Recording {
+        let batch = try await recordResults([message], now: now)
+        var ignored: String?
+        if case .ignored(let reason) = batch.outcomes.first { ignored = reason }
+        return Recording(ignoredBecause: ignored, finishedTask: batch.finishedTasks[message.taskID], outbox: batch.outbox)
     }
 
-    func lockStep(_ id: UUID, on connection: PostgresConnection) async throws -> StepRow? {
-        let rows = try await connection.query(
-            """
-            SELECT task_id, name, state, attempts, retryable, max_attempts, backoff_base_seconds, backoff_max_seconds,
-                   backoff_jitter, timeout_seconds
-            FROM steps WHERE id = \(id) FOR UPDATE
-            """,
-            logger: logger
-        )
-        var found: StepRow?
-        for try await row in rows.decode((UUID, String, String, Int, Bool, Int, Double, Double, Double, Double).self) {
-            found = StepRow(
-                taskID: row.0, name: row.1, state: try PostgresTaskStore.decodeStepState(row.2), attempts: row.3,
-                retry: RetryPolicy(retryable: row.4, maxAttempts: row.5, backoff: BackoffPolicy(baseSeconds: row.6, maxSeconds: row.7, jitter: row.8)),
-                timeoutSeconds: row.9)
-        }
-        return found
-    }
-
-    func applyResult(
-        _ message: StepResultMessage,
+    /// The batch inside a caller's transaction; appends the messages to publish.
+    func applyResults(
+        _ results: [StepResultMessage],
         now: Date,
         on connection: PostgresConnection,
         messages: inout [OutboundMessage]
-    ) async throws -> (ignoredBecause: String?, finishedTask: TaskState?) {
-        guard let step = try await lockStep(message.stepID, on: connection) else {
-            return ("unknown step \(message.stepID)", nil)
-        }
-        let id = message.stepID
-        let workerMeta: [String: JSONValue] = ["worker_id": .string(message.workerID), "attempt": .int(Int64(message.attempt))]
-        // Which attempt the step is on, and whether it has been marked as started.
-        let startedThisAttempt = step.state == .inProgress && step.attempts == message.attempt
-        let awaitingStart = step.state == .enqueued && step.attempts + 1 == message.attempt
+    ) async throws -> (outcomes: [StepResultLedger.Outcome], finished: [UUID: TaskState]) {
+        guard !results.isEmpty else { return ([], [:]) }
+        let taskStates = try await lockTasks(Array(Set(results.map(\.taskID))), on: connection)
+        var ledger = StepResultLedger(steps: try await lockSteps(Array(Set(results.map(\.stepID))), on: connection), now: now)
+        var generator = SystemRandomNumberGenerator()
+        for result in results { ledger.apply(result, using: &generator) }
 
-        func start() async throws {
-            try await PostgresTaskStore.transitionStep(
-                id, to: .inProgress,
-                changes: StepChanges(attemptsDelta: 1, deadline: now.addingTimeInterval(step.timeoutSeconds)),
-                metadata: .object(workerMeta), on: connection, logger: logger)
-            messages.append(try event(
-                .stepStarted, task: step.taskID, now: now, step: id, stepName: step.name, attempt: message.attempt,
-                maxAttempts: step.retry.maxAttempts))
-        }
-
-        switch message.kind {
-        case .started:
-            guard awaitingStart else { return (staleReason(step, message), nil) }
-            try await start()
-            return (nil, nil)
-
-        case .completed:
-            guard awaitingStart || startedThisAttempt else { return (staleReason(step, message), nil) }
-            if awaitingStart { try await start() }
-            var meta = workerMeta
-            if let duration = message.durationMs { meta["duration_ms"] = .double(duration) }
-            try await PostgresTaskStore.transitionStep(
-                id, to: .complete, changes: StepChanges(results: message.results ?? .null), metadata: .object(meta),
-                on: connection, logger: logger)
-            messages.append(try event(
-                .stepCompleted, task: step.taskID, now: now, step: id, stepName: step.name, attempt: message.attempt,
-                maxAttempts: step.retry.maxAttempts, durationMs: message.durationMs ?? 0, results: message.results ?? .null))
-            messages += try await dispatchViableChildren(of: id, task: step.taskID, now: now, on: connection)
-            return (nil, try await finishTaskIfDone(step.taskID, now: now, on: connection, messages: &messages))
-
-        case .failed:
-            guard awaitingStart || startedThisAttempt else { return (staleReason(step, message), nil) }
-            if awaitingStart { try await start() }
-            let kind = message.errorKind ?? .retryable
-            var generator = SystemRandomNumberGenerator()
-            let decision = RetryDecision.decide(
-                policy: step.retry, failedAttempt: message.attempt, kind: kind,
-                requestedDelaySeconds: message.retryAfterSeconds, using: &generator)
-            let error: JSONValue = [
-                "message": .string(message.errorMessage ?? "unknown error"), "kind": .string(kind.rawValue),
-                "class": .string(message.errorClass ?? "Error"), "attempt": .int(Int64(message.attempt)),
-            ]
-            var meta = workerMeta
-            meta["error_kind"] = .string(kind.rawValue)
-            meta["error_message"] = .string(message.errorMessage ?? "unknown error")
-            messages.append(try event(
-                .stepFailed, task: step.taskID, now: now, step: id, stepName: step.name, attempt: message.attempt,
-                maxAttempts: step.retry.maxAttempts, durationMs: message.durationMs,
-                errorMessage: message.errorMessage ?? "unknown error", errorKind: kind, errorClass: message.errorClass ?? "Error"))
-            switch decision {
-            case .retry(let delay):
-                let at = now.addingTimeInterval(delay)
-                meta["next_retry_at"] = .string(at.formatted(.iso8601))
-                try await PostgresTaskStore.transitionStep(
-                    id, to: .waitingForRetry, changes: StepChanges(lastError: error, nextRetryAt: at), metadata: .object(meta),
-                    on: connection, logger: logger)
-                messages.append(try event(
-                    .stepRetryScheduled, task: step.taskID, now: now, step: id, stepName: step.name, attempt: message.attempt,
-                    maxAttempts: step.retry.maxAttempts,
-                    details: ["next_retry_at": .double(at.timeIntervalSince1970), "delay_seconds": .double(delay)]))
-                return (nil, nil)
-            case .giveUp(let reason):
-                meta["reason"] = .string(reason)
-                try await PostgresTaskStore.transitionStep(
-                    id, to: .error, changes: StepChanges(lastError: error), metadata: .object(meta), on: connection, logger: logger)
-                return (nil, try await finishTaskIfDone(step.taskID, now: now, on: connection, messages: &messages))
-            }
-
-        default:
-            return ("unknown result kind '\(message.kind)'", nil)
-        }
+        try await write(ledger, on: connection)
+        messages += try ledger.events.map { try OutboundMessage.event($0, topology: topology) }
+        messages += try await dispatchViableChildren(of: ledger.completed, taskStates: taskStates, now: now, on: connection)
+        let finished = try await finishTasksIfDone(ledger.tasksToCheck, now: now, on: connection, messages: &messages)
+        return (ledger.outcomes, finished)
     }
 
-    private func staleReason(_ step: StepRow, _ message: StepResultMessage) -> String {
-        "\(message.kind) for attempt \(message.attempt) but the step is \(step.state.rawValue) after \(step.attempts) attempt(s)"
+    /// Locks the tasks in id order and returns their states.
+    func lockTasks(_ ids: [UUID], on connection: PostgresConnection) async throws -> [UUID: TaskState] {
+        let rows = try await connection.query(
+            "SELECT id, state FROM tasks WHERE id = ANY(\(ids)) ORDER BY id FOR UPDATE", logger: logger)
+        var states: [UUID: TaskState] = [:]
+        for try await (id, state) in rows.decode((UUID, String).self) { states[id] = try PostgresTaskStore.decodeState(state) }
+        return states
     }
 
-    /// Counts the completion against each child's unfinished parents and dispatches the
-    /// children that have none left. Touches this step's children only: the cost of a
-    /// completion does not depend on how many parents a join has or how wide the task is.
-    /// The decrement locks each child row, so of two finalizers completing the last two
-    /// parents of a join exactly one sees the counter reach zero.
-    func dispatchViableChildren(of stepID: UUID, task: UUID, now: Date, on connection: PostgresConnection) async throws -> [OutboundMessage] {
+    /// Locks the steps in id order. Their sort keys are left at 0: the insert adds the current
+    /// maximum, read after the locks are held (a locking statement's subqueries may be stale).
+    func lockSteps(_ ids: [UUID], on connection: PostgresConnection) async throws -> [StepResultLedger.Step] {
+        let rows = try await connection.query(
+            """
+            SELECT id, task_id, name, state, attempts, retryable, max_attempts, backoff_base_seconds, backoff_max_seconds,
+                   backoff_jitter, timeout_seconds
+            FROM steps WHERE id = ANY(\(ids)) ORDER BY id FOR UPDATE
+            """,
+            logger: logger
+        )
+        var steps: [StepResultLedger.Step] = []
+        for try await row in rows.decode((UUID, UUID, String, String, Int, Bool, Int, Double, Double, Double, Double).self) {
+            steps.append(StepResultLedger.Step(
+                id: row.0, taskID: row.1, name: row.2, state: try PostgresTaskStore.decodeStepState(row.3), attempts: row.4,
+                retry: RetryPolicy(retryable: row.5, maxAttempts: row.6, backoff: BackoffPolicy(baseSeconds: row.7, maxSeconds: row.8, jitter: row.9)),
+                timeoutSeconds: row.10, lastSortKey: 0))
+        }
+        return steps
+    }
+
+    /// Writes the ledger: every changed step row (one statement, which also clears the old
+    /// `most_recent` flags) and every audit row (one statement).
+    func write(_ ledger: StepResultLedger, on connection: PostgresConnection) async throws {
+        let rows = ledger.changedRows
+        guard !rows.isEmpty else { return }
+        let ids = rows.map(\.id)
+        // Arrays cannot carry NULL through these binds: '' and -1 stand for "none".
+        try await connection.query(
+            """
+            WITH input AS (
+                SELECT * FROM unnest(\(ids)::uuid[], \(rows.map(\.state.rawValue))::text[], \(rows.map(\.attempts))::int8[],
+                                     \(rows.map { $0.results?.canonicalString ?? "" })::text[],
+                                     \(rows.map { $0.lastError?.canonicalString ?? "" })::text[],
+                                     \(rows.map { $0.nextRetryAt?.timeIntervalSince1970 ?? -1 })::float8[],
+                                     \(rows.map { $0.deadline?.timeIntervalSince1970 ?? -1 })::float8[])
+                    AS i(id, state, attempts, results, last_error, next_retry_at, deadline)
+            ), cleared AS (
+                UPDATE step_transitions SET most_recent = false WHERE step_id = ANY(\(ids)) AND most_recent
+            )
+            UPDATE steps s SET state = i.state, attempts = i.attempts, updated_at = now(),
+                   results = COALESCE(NULLIF(i.results, '')::jsonb, s.results),
+                   last_error = COALESCE(NULLIF(i.last_error, '')::jsonb, s.last_error),
+                   next_retry_at = CASE WHEN i.next_retry_at < 0 THEN NULL ELSE to_timestamp(i.next_retry_at) END,
+                   deadline = CASE WHEN i.deadline < 0 THEN NULL ELSE to_timestamp(i.deadline) END
+            FROM input i WHERE s.id = i.id
+            """,
+            logger: logger
+        )
+        let transitions = ledger.transitions
+        var newest: [UUID: Int] = [:]
+        for (index, transition) in transitions.enumerated() { newest[transition.stepID] = index }
+        let mostRecent = transitions.indices.map { newest[transitions[$0].stepID] == $0 }
+        try await connection.query(
+            """
+            INSERT INTO step_transitions (step_id, task_id, from_state, to_state, sort_key, most_recent, metadata)
+            SELECT i.step_id, i.task_id, i.from_state, i.to_state,
+                   COALESCE((SELECT max(t.sort_key) FROM step_transitions t WHERE t.step_id = i.step_id), 0) + i.sort_offset,
+                   i.most_recent, i.metadata::jsonb
+            FROM unnest(\(transitions.map(\.stepID))::uuid[], \(transitions.map(\.taskID))::uuid[],
+                        \(transitions.map(\.from.rawValue))::text[], \(transitions.map(\.to.rawValue))::text[],
+                        \(transitions.map(\.sortKey))::int8[], \(mostRecent)::bool[],
+                        \(transitions.map(\.metadata.canonicalString))::text[])
+                 AS i(step_id, task_id, from_state, to_state, sort_offset, most_recent, metadata)
+            """,
+            logger: logger
+        )
+    }
+
+    /// Counts the completions against their children's unfinished parents and dispatches the
+    /// children that have none left. Touches those children only: the cost of a completion does
+    /// not depend on how many parents a join has or how wide the task is. The callers hold the
+    /// tasks' locks, so of two finalizers completing the last two parents of a join exactly one
+    /// sees the counter reach zero.
+    func dispatchViableChildren(
+        of completed: [UUID], taskStates: [UUID: TaskState], now: Date, on connection: PostgresConnection
+    ) async throws -> [OutboundMessage] {
+        guard !completed.isEmpty else { return [] }
+        let rows = try await connection.query(
+            """
+            UPDATE steps c SET unfinished_parents = c.unfinished_parents - d.n
+            FROM (SELECT child_step_id, count(*)::int8 AS n FROM step_edges
+                  WHERE parent_step_id = ANY(\(completed)) GROUP BY child_step_id) d
+            WHERE c.id = d.child_step_id
+            RETURNING c.id, c.task_id, c.unfinished_parents, c.state
+            """,
+            logger: logger
+        )
         var ready: [UUID] = []
-        // Lock the children in id order first, so finalizers sharing children cannot deadlock.
-        _ = try await connection.query(
-            """
-            SELECT c.id FROM step_edges e JOIN steps c ON c.id = e.child_step_id
-            WHERE e.parent_step_id = \(stepID) ORDER BY c.id FOR UPDATE OF c
-            """,
-            logger: logger
-        ).collectFirst(UUID.self)
-        let rows = try await connection.query(
-            """
-            UPDATE steps c SET unfinished_parents = c.unfinished_parents - 1
-            FROM step_edges e
-            WHERE e.parent_step_id = \(stepID) AND c.id = e.child_step_id
-            RETURNING c.id, c.unfinished_parents, c.state
-            """,
-            logger: logger
-        )
-        for try await (id, unfinished, state) in rows.decode((UUID, Int, String).self) where unfinished <= 0 {
-            if state == StepState.pending.rawValue { ready.append(id) }
+        for try await (id, task, unfinished, state) in rows.decode((UUID, UUID, Int, String).self)
+        where unfinished <= 0 && state == StepState.pending.rawValue {
+            guard let taskState = taskStates[task] else { continue }
+            if StepViability.isViable(StepSnapshot(state: .pending), parentStates: [StepState](), taskState: taskState, now: now) {
+                ready.append(id)
+            }
         }
-        guard !ready.isEmpty,
-            let taskState = try await connection.query("SELECT state FROM tasks WHERE id = \(task)", logger: logger)
-                .collectFirst(String.self).flatMap(TaskState.init(rawValue:))
-        else { return [] }
-        let viable = ready.filter { _ in
-            StepViability.isViable(StepSnapshot(state: .pending), parentStates: [StepState](), taskState: taskState, now: now)
-        }
-        return try await enqueue(viable.sorted { $0.uuidString < $1.uuidString }, now: now, on: connection)
+        return try await enqueue(ready.sorted { $0.uuidString < $1.uuidString }, now: now, on: connection)
     }
 
-    /// Completes or fails the task when its step counts say so.
-    func finishTaskIfDone(_ task: UUID, now: Date, on connection: PostgresConnection, messages: inout [OutboundMessage]) async throws -> TaskState? {
+    /// Completes or fails the tasks whose step counts say so, in two statements for all of them.
+    func finishTasksIfDone(
+        _ ids: Set<UUID>, now: Date, on connection: PostgresConnection, messages: inout [OutboundMessage]
+    ) async throws -> [UUID: TaskState] {
+        guard !ids.isEmpty else { return [:] }
         let rows = try await connection.query(
-            "SELECT state, steps_total, steps_done, steps_error, steps_active FROM tasks WHERE id = \(task) FOR UPDATE",
+            """
+            SELECT id, steps_total, steps_done, steps_error, steps_active FROM tasks
+            WHERE id = ANY(\(Array(ids))) AND state = \(TaskState.inProgress.rawValue) ORDER BY id
+            """,
             logger: logger
         )
-        var found: (String, Int, Int, Int, Int)?
-        for try await row in rows.decode((String, Int, Int, Int, Int).self) { found = row }
-        guard let found, found.0 == TaskState.inProgress.rawValue else { return nil }
-        let progress = TaskProgress(total: found.1, done: found.2, failed: found.3, active: found.4)
-        let final: TaskState
-        switch progress.outcome {
-        case .running: return nil
-        case .complete: final = .complete
-        case .failed: final = .error
+        var moves: [PostgresTaskStore.TaskMove] = []
+        for try await (id, total, done, failed, active) in rows.decode((UUID, Int, Int, Int, Int).self) {
+            let progress = TaskProgress(total: total, done: done, failed: failed, active: active)
+            let final: TaskState
+            switch progress.outcome {
+            case .running: continue
+            case .complete: final = .complete
+            case .failed: final = .error
+            }
+            let summary: JSONValue = [
+                "steps_total": .int(Int64(total)), "steps_done": .int(Int64(done)), "steps_error": .int(Int64(failed)),
+            ]
+            moves.append(.init(id: id, from: .inProgress, to: final, metadata: summary))
+            messages.append(try event(final == .complete ? .taskCompleted : .taskFailed, task: id, now: now, details: summary.objectValue))
+            messages.append(try event(.taskFinalized, task: id, now: now, details: ["state": .string(final.rawValue)]))
         }
-        let summary: JSONValue = [
-            "steps_total": .int(Int64(progress.total)), "steps_done": .int(Int64(progress.done)),
-            "steps_error": .int(Int64(progress.failed)),
-        ]
-        try await PostgresTaskStore.transitionTask(task, to: final, metadata: summary, on: connection, logger: logger)
-        messages.append(try event(final == .complete ? .taskCompleted : .taskFailed, task: task, now: now, details: summary.objectValue))
-        messages.append(try event(.taskFinalized, task: task, now: now, details: ["state": .string(final.rawValue)]))
-        return final
+        try await PostgresTaskStore.applyTaskMoves(moves, on: connection, logger: logger)
+        return Dictionary(moves.map { ($0.id, $0.to) }, uniquingKeysWith: { first, _ in first })
     }
 }

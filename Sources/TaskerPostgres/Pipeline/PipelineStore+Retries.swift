@@ -35,29 +35,26 @@ extension PipelineStore {
     /// is published again with a new deadline.
     public func sweepExpired(now: Date, grace: Double, limit: Int = 200) async throws -> [OutboxEntry] {
         try await tasks.inTransaction { connection in
-            var expired: [(UUID, String, Int, String)] = []
+            var expired: [(id: UUID, task: UUID, state: String, attempts: Int, name: String)] = []
             let rows = try await connection.query(
                 """
-                SELECT id, state, attempts, name FROM steps
+                SELECT id, task_id, state, attempts, name FROM steps
                 WHERE state IN ('enqueued', 'in_progress') AND deadline < \(now.addingTimeInterval(-grace))
                 ORDER BY deadline LIMIT \(limit) FOR UPDATE SKIP LOCKED
                 """,
                 logger: logger
             )
-            for try await row in rows.decode((UUID, String, Int, String).self) { expired.append(row) }
+            for try await row in rows.decode((UUID, UUID, String, Int, String).self) { expired.append(row) }
             var messages: [OutboundMessage] = []
-            var redispatch: [UUID] = []
-            for (id, state, attempts, name) in expired {
-                if state == StepState.inProgress.rawValue {
-                    let timeout = StepResultMessage(
-                        kind: .failed, taskID: UUID(), stepID: id, stepName: name, attempt: attempts, workerID: "sweeper",
-                        occurredAt: now, errorMessage: "no result from the worker before the deadline (+\(Int(grace))s grace)",
-                        errorKind: .timeout, errorClass: "DeadlineExceeded")
-                    _ = try await applyResult(timeout, now: now, on: connection, messages: &messages)
-                } else {
-                    redispatch.append(id)
-                }
+            let timeouts = expired.filter { $0.state == StepState.inProgress.rawValue }.map { step in
+                StepResultMessage(
+                    kind: .failed, taskID: step.task, stepID: step.id, stepName: step.name, attempt: step.attempts,
+                    workerID: "sweeper", occurredAt: now,
+                    errorMessage: "no result from the worker before the deadline (+\(Int(grace))s grace)",
+                    errorKind: .timeout, errorClass: "DeadlineExceeded")
             }
+            _ = try await applyResults(timeouts, now: now, on: connection, messages: &messages)
+            let redispatch = expired.filter { $0.state != StepState.inProgress.rawValue }.map(\.id)
             for row in try await dispatchData(redispatch, on: connection) {
                 try await connection.query(
                     "UPDATE steps SET deadline = \(now.addingTimeInterval(row.timeoutSeconds)) WHERE id = \(row.stepID)", logger: logger)

@@ -177,3 +177,49 @@ extension PostgresTaskStore {
         return movable
     }
 }
+
+extension PostgresTaskStore {
+    /// A task transition decided by the caller, which holds the task's lock and knows its state.
+    public struct TaskMove: Sendable, Hashable {
+        public var id: UUID
+        public var from: TaskState
+        public var to: TaskState
+        public var metadata: JSONValue
+
+        public init(id: UUID, from: TaskState, to: TaskState, metadata: JSONValue = .object([:])) {
+            self.id = id
+            self.from = from
+            self.to = to
+            self.metadata = metadata
+        }
+    }
+
+    /// Applies task transitions in one statement: each task's state (and `completed_at` when it
+    /// finishes) and one audit row each. The caller must hold the tasks' row locks and have
+    /// checked each move against ``TaskState/machine``; no move is re-validated here.
+    public static func applyTaskMoves(_ moves: [TaskMove], on connection: PostgresConnection, logger: Logger) async throws {
+        guard !moves.isEmpty else { return }
+        let ids = moves.map(\.id)
+        try await connection.query(
+            """
+            WITH input AS (
+                SELECT * FROM unnest(\(ids)::uuid[], \(moves.map(\.from.rawValue))::text[], \(moves.map(\.to.rawValue))::text[],
+                                     \(moves.map(\.to.isFinished))::bool[], \(moves.map(\.metadata.canonicalString))::text[])
+                    AS i(id, from_state, to_state, finished, metadata)
+            ), cleared AS (
+                UPDATE task_transitions SET most_recent = false WHERE task_id = ANY(\(ids)) AND most_recent
+                RETURNING task_id, sort_key
+            ), updated AS (
+                UPDATE tasks t SET state = i.to_state, updated_at = now(),
+                       completed_at = CASE WHEN i.finished THEN now() ELSE NULL END
+                FROM input i WHERE t.id = i.id
+            )
+            INSERT INTO task_transitions (task_id, from_state, to_state, sort_key, most_recent, metadata)
+            SELECT i.id, i.from_state, i.to_state, c.sort_key + 1, true, i.metadata::jsonb
+            FROM input i JOIN cleared c ON c.task_id = i.id
+            """,
+            logger: logger
+        )
+        logger.debug("task transitions", metadata: ["tasker.task.count": "\(moves.count)"])
+    }
+}

@@ -41,9 +41,9 @@ public final class CoordinatorService: Service {
         try await AMQPConnection.withConnection(configuration: configuration.named("tasker-coordinator-publish"), logger: logger) { publisher in
             try await TaskerTopology.declare(on: publisher, topology: topology, namespaces: [])
             try await AMQPConnection.withConnection(configuration: configuration.named("tasker-coordinator-consume"), logger: logger) { consumer in
-                let deliveries = try await consumer.consume(queue: topology.requestsQueue, prefetch: UInt16(configuration.concurrency))
+                let deliveries = try await consumer.consume(queue: topology.requestsQueue, prefetch: UInt16(clamping: configuration.batchSize))
                 logger.info("coordinator started", metadata: ["amqp.queue": "\(topology.requestsQueue)"])
-                await BoundedConsumption.run(deliveries, concurrency: configuration.concurrency, logger: logger) { delivery in
+                await BoundedConsumption.run(deliveries, concurrency: configuration.batchSize, logger: logger) { delivery in
                     await self.handle(delivery, publisher: publisher)
                 }
             }

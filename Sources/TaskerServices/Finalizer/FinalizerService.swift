@@ -10,11 +10,13 @@ internal import TaskerWorker
 
 /// Records step results and moves tasks forward.
 ///
-/// Consumes the results queue; for each `step.started` / `step.completed` / `step.failed`,
-/// in one transaction records the step's transitions (idempotently: a duplicate or stale
-/// result is acknowledged and ignored), dispatches the completed step's children that became
-/// viable, schedules retries, and completes or fails the task; then publishes the outbox.
-/// Any number of finalizers may run: row locks make a fan-in step dispatch exactly once.
+/// Consumes the results queue in batches (whatever arrived while the previous batch ran, up
+/// to ``PipelineConfiguration/batchSize``). Each batch of `step.started` / `step.completed` /
+/// `step.failed` reports is recorded in one transaction: the steps' transitions (idempotently:
+/// a duplicate or stale report is acknowledged and ignored), the children that became viable
+/// (dispatched), retries scheduled, tasks completed or failed. Then the outbox is published with
+/// pipelined confirms and the batch acknowledged. Any number of finalizers may run: tasks are
+/// locked in id order, so a fan-in step is dispatched exactly once and batches cannot deadlock.
 public final class FinalizerService: Service {
     let client: PostgresClient
     let configuration: PipelineConfiguration
@@ -33,51 +35,102 @@ public final class FinalizerService: Service {
         try await AMQPConnection.withConnection(configuration: configuration.named("tasker-finalizer-publish"), logger: logger) { publisher in
             try await TaskerTopology.declare(on: publisher, topology: topology, namespaces: [])
             try await AMQPConnection.withConnection(configuration: configuration.named("tasker-finalizer-consume"), logger: logger) { consumer in
-                let deliveries = try await consumer.consume(queue: topology.resultsQueue, prefetch: UInt16(configuration.concurrency))
+                let deliveries = try await consumer.consume(queue: topology.resultsQueue, prefetch: configuration.batchPrefetch)
                 logger.info("finalizer started", metadata: ["amqp.queue": "\(topology.resultsQueue)"])
                 let outbox = OutboxPublisher(connection: publisher, store: store, logger: logger)
-                await BoundedConsumption.run(deliveries, concurrency: configuration.concurrency, logger: logger) { delivery in
-                    await self.handle(delivery, publisher: publisher, outbox: outbox)
+                await BatchedConsumption.run(
+                    deliveries, maxBatch: configuration.batchSize, concurrentBatches: configuration.concurrency, logger: logger
+                ) { batch in
+                    await self.handle(batch, publisher: publisher, outbox: outbox)
                 }
             }
         }
         logger.info("finalizer stopped")
     }
 
-    func handle(_ delivery: AMQPDelivery, publisher: AMQPConnection, outbox: OutboxPublisher) async {
-        let message: StepResultMessage
-        do {
-            message = try WireCoding.decode(StepResultMessage.self, from: Data(delivery.body))
-        } catch {
+    func handle(_ batch: [AMQPDelivery], publisher: AMQPConnection, outbox: OutboxPublisher) async {
+        var results: [(delivery: AMQPDelivery, message: StepResultMessage)] = []
+        for delivery in batch {
             do {
-                try await DeadLetters.publish(
-                    delivery, reason: error.description, sourceQueue: configuration.topology.resultsQueue,
-                    topology: configuration.topology, on: publisher)
-                try delivery.ack()
+                results.append((delivery, try WireCoding.decode(StepResultMessage.self, from: Data(delivery.body))))
             } catch {
-                try? delivery.nack(requeue: true)
+                await deadLetter(delivery, reason: error.description, publisher: publisher)
             }
-            return
         }
-        var logger = self.logger
-        logger[metadataKey: LogKeys.taskID] = "\(message.taskID)"
-        logger[metadataKey: LogKeys.stepID] = "\(message.stepID)"
-        logger[metadataKey: LogKeys.stepName] = "\(message.stepName)"
+        guard !results.isEmpty else { return }
         do {
-            let recording = try await store.recordResult(message, now: Date())
-            await outbox.publish(recording.outbox)
-            try delivery.ack()
-            if let reason = recording.ignoredBecause {
+            try await record(results, outbox: outbox)
+        } catch where results.count > 1 {
+            // Find the report at fault instead of returning the whole batch: one at a time.
+            logger.debug("batch not recorded; retrying its reports one by one", metadata: [LogKeys.error: "\(String(reflecting: error))"])
+            for result in results {
+                do {
+                    try await record([result], outbox: outbox)
+                } catch {
+                    requeue(result, error: error)
+                }
+            }
+        } catch {
+            requeue(results[0], error: error)
+        }
+    }
+
+    /// Records the reports in one transaction (run again if it collided with another), publishes
+    /// the outbox, acknowledges.
+    private func record(_ results: [(delivery: AMQPDelivery, message: StepResultMessage)], outbox: OutboxPublisher) async throws {
+        let messages = results.map(\.message)
+        var attempt = 1
+        let recording: PipelineStore.BatchRecording
+        while true {
+            do {
+                recording = try await store.recordResults(messages, now: Date())
+                break
+            } catch where TransientConflict.matches(error) && attempt < 5 {
+                attempt += 1
+            }
+        }
+        await outbox.publish(recording.outbox)
+        for (result, outcome) in zip(results, recording.outcomes) {
+            var logger = self.logger
+            logger[metadataKey: LogKeys.taskID] = "\(result.message.taskID)"
+            logger[metadataKey: LogKeys.stepID] = "\(result.message.stepID)"
+            logger[metadataKey: LogKeys.stepName] = "\(result.message.stepName)"
+            do {
+                try result.delivery.ack()
+            } catch {
+                logger.debug("acknowledgement failed", metadata: [LogKeys.error: "\(String(reflecting: error))"])
+            }
+            switch outcome {
+            case .applied:
+                Counter(label: "tasker.finalizer.results", dimensions: [("outcome", result.message.kind.rawValue)]).increment()
+            case .ignored(let reason):
                 Counter(label: "tasker.finalizer.results", dimensions: [("outcome", "ignored")]).increment()
                 logger.debug("result ignored", metadata: ["tasker.reason": "\(reason)"])
-            } else {
-                Counter(label: "tasker.finalizer.results", dimensions: [("outcome", message.kind.rawValue)]).increment()
             }
-            if let finished = recording.finishedTask {
-                logger.debug("task finished", metadata: ["tasker.task.state": "\(finished.rawValue)"])
-            }
+        }
+        Recorder(label: "tasker.finalizer.batch_size").record(results.count)
+        for (task, state) in recording.finishedTasks {
+            logger.debug("task finished", metadata: [LogKeys.taskID: "\(task)", "tasker.task.state": "\(state.rawValue)"])
+        }
+    }
+
+    private func requeue(_ result: (delivery: AMQPDelivery, message: StepResultMessage), error: any Error) {
+        logger.warning(
+            "result not recorded; requeued",
+            metadata: [
+                LogKeys.taskID: "\(result.message.taskID)", LogKeys.stepID: "\(result.message.stepID)",
+                LogKeys.error: "\(String(reflecting: error))",
+            ])
+        try? result.delivery.nack(requeue: true)
+    }
+
+    private func deadLetter(_ delivery: AMQPDelivery, reason: String, publisher: AMQPConnection) async {
+        do {
+            try await DeadLetters.publish(
+                delivery, reason: reason, sourceQueue: configuration.topology.resultsQueue,
+                topology: configuration.topology, on: publisher)
+            try delivery.ack()
         } catch {
-            logger.warning("result not recorded; requeued", metadata: [LogKeys.error: "\(String(reflecting: error))"])
             try? delivery.nack(requeue: true)
         }
     }

@@ -7,8 +7,12 @@ public struct PipelineConfiguration: Sendable {
     public var amqp: AMQPConfiguration
     /// Exchange and queue names.
     public var topology: WireTopology
-    /// Messages a service handles at once (also its prefetch).
+    /// Batches a coordinator or finalizer handles at once (each in its own transaction).
     public var concurrency: Int
+    /// The most messages a coordinator or finalizer handles in one transaction. Batches form by
+    /// themselves: each takes what arrived while the previous ones ran, so an idle service
+    /// handles one message at a time and never waits to fill a batch.
+    public var batchSize: Int
     /// Extra time after a step's deadline before the sweeper fails (or re-dispatches) it.
     public var sweeperGraceSeconds: Double
     /// How often the reenqueuer sweeps expired steps and relays stale outbox rows.
@@ -19,7 +23,8 @@ public struct PipelineConfiguration: Sendable {
     public init(
         amqp: AMQPConfiguration,
         topology: WireTopology = .init(),
-        concurrency: Int = 32,
+        concurrency: Int = 2,
+        batchSize: Int = 200,
         sweeperGraceSeconds: Double = 30,
         maintenanceIntervalSeconds: Double = 1,
         outboxRelayAfterSeconds: Double = 5
@@ -27,9 +32,15 @@ public struct PipelineConfiguration: Sendable {
         self.amqp = amqp
         self.topology = topology
         self.concurrency = concurrency
+        self.batchSize = batchSize
         self.sweeperGraceSeconds = sweeperGraceSeconds
         self.maintenanceIntervalSeconds = maintenanceIntervalSeconds
         self.outboxRelayAfterSeconds = outboxRelayAfterSeconds
+    }
+
+    /// The consumer prefetch of a batching service: enough for the batches in flight plus the next one.
+    var batchPrefetch: UInt16 {
+        UInt16(clamping: max(1, batchSize) * (max(1, concurrency) + 1))
     }
 
     /// The same settings with a connection name, so the broker's connection list says who is who.
