@@ -37,15 +37,28 @@ extension PipelineStore {
         try await client.query("DELETE FROM outbox WHERE id = ANY(\(ids))", logger: logger)
     }
 
+    /// What one relay pass did.
+    public struct RelayPass: Sendable, Hashable {
+        /// Rows published and deleted.
+        public var relayed: Int
+        /// Rows whose publish failed: kept, and moved to the back of the relay's queue so they
+        /// cannot hold up the others.
+        public var failed: Int
+    }
+
     /// Publishes rows older than `olderThan` that their writer never deleted (it crashed, or its
-    /// publish failed): locks up to `limit` of them, hands them to `publish`, deletes them once
-    /// `publish` returns. Returns how many were republished.
-    public func relayStaleOutbox(olderThan: Date, limit: Int, publish: ([OutboxEntry]) async throws -> Void) async throws -> Int {
+    /// publish failed), for this store's topology only (installations sharing a database keep
+    /// to their own exchanges): locks up to `limit` of them, hands them to `publish`, which returns the
+    /// ids the broker confirmed; deletes those and postpones the rest.
+    public func relayStaleOutbox(
+        olderThan: Date, limit: Int, publish: ([OutboxEntry]) async -> Set<Int64>
+    ) async throws -> RelayPass {
         try await tasks.inTransaction { connection in
             let rows = try await connection.query(
                 """
                 SELECT id, exchange, routing_key, message_type, message_id, body FROM outbox
-                WHERE created_at < \(olderThan) ORDER BY id LIMIT \(limit) FOR UPDATE SKIP LOCKED
+                WHERE created_at < \(olderThan) AND starts_with(exchange, \(topology.prefix + "."))
+                ORDER BY created_at, id LIMIT \(limit) FOR UPDATE SKIP LOCKED
                 """,
                 logger: logger
             )
@@ -55,10 +68,16 @@ extension PipelineStore {
                     id: row.0,
                     message: OutboundMessage(exchange: row.1, routingKey: row.2, type: row.3, messageID: row.4, body: Data(row.5.utf8))))
             }
-            guard !entries.isEmpty else { return 0 }
-            try await publish(entries)
-            try await connection.query("DELETE FROM outbox WHERE id = ANY(\(entries.map(\.id)))", logger: logger)
-            return entries.count
+            guard !entries.isEmpty else { return RelayPass(relayed: 0, failed: 0) }
+            let published = await publish(entries)
+            let failed = entries.map(\.id).filter { !published.contains($0) }
+            try await connection.query(
+                """
+                WITH gone AS (DELETE FROM outbox WHERE id = ANY(\(Array(published))))
+                UPDATE outbox SET created_at = now() WHERE id = ANY(\(failed))
+                """,
+                logger: logger)
+            return RelayPass(relayed: published.count, failed: failed.count)
         }
     }
 

@@ -1,4 +1,4 @@
-public import Foundation
+internal import Foundation
 public import Logging
 public import PostgresNIO
 public import TaskerCore
@@ -19,33 +19,6 @@ public struct PipelineStore: Sendable {
         self.tasks = PostgresTaskStore(client: client, logger: logger)
         self.topology = topology
         self.logger = logger
-    }
-
-    /// The result of a start request.
-    public struct Start: Sendable {
-        public var creation: TaskCreation
-        public var outbox: [OutboxEntry]
-    }
-
-    /// Creates the task, starts it and dispatches its root steps, in one transaction.
-    ///
-    /// A duplicate identity stores nothing new and announces `task.request_deduplicated`.
-    public func startTask(_ plan: TaskPlan, now: Date) async throws -> Start {
-        try await tasks.inTransaction { connection in
-            var messages: [OutboundMessage] = []
-            let creation = try await PostgresTaskStore.createTask(plan, on: connection, logger: logger)
-            if creation.duplicate {
-                messages.append(try event(.taskRequestDeduplicated, task: creation.taskID, now: now))
-                return Start(creation: creation, outbox: try await insertOutbox(messages, on: connection))
-            }
-            try await PostgresTaskStore.transitionTask(plan.taskID, to: .inProgress, on: connection, logger: logger)
-            messages.append(try event(.taskCreated, task: plan.taskID, now: now, details: ["template": .string(plan.template.description)]))
-            messages.append(try event(.taskStarted, task: plan.taskID, now: now))
-            let parents = Set(plan.edges.map(\.child))
-            let roots = plan.steps.filter { !parents.contains($0.id) }.map(\.id)
-            messages += try await enqueue(roots, now: now, on: connection)
-            return Start(creation: creation, outbox: try await insertOutbox(messages, on: connection))
-        }
     }
 
     // MARK: Shared pieces

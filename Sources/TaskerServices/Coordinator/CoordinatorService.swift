@@ -11,13 +11,14 @@ internal import Synchronization
 
 /// Turns task requests into running tasks.
 ///
-/// Consumes `tasker.requests`; for each request: decodes it, finds the template (latest
-/// version unless one is named), validates the context against `context_schema`, checks
-/// identity, and in one transaction creates the task, starts it, enqueues its root steps and
-/// writes the dispatches and events to the outbox; then publishes them and answers
-/// `reply_to`. Rejections are announced (`task.request_rejected`) and answered with every
-/// error; a body that is not a JSON request goes to the dead-letter queue with the reason.
-/// The coordinator never stops on bad input.
+/// Consumes `tasker.requests` in batches (whatever arrived while the previous batch ran, up to
+/// ``PipelineConfiguration/batchSize``). For each request: decodes it, finds the template
+/// (latest version unless one is named), validates the context against `context_schema`,
+/// checks identity. The valid ones are created, started, their root steps enqueued and the
+/// dispatches and events written to the outbox in one transaction per batch; then the outbox
+/// is published and every request answered on its `reply_to`. Rejections are announced
+/// (`task.request_rejected`) and answered with every error; a body that is not a JSON request
+/// goes to the dead-letter queue with the reason. The coordinator never stops on bad input.
 public final class CoordinatorService: Service {
     let client: PostgresClient
     let configuration: PipelineConfiguration
@@ -41,38 +42,133 @@ public final class CoordinatorService: Service {
         try await AMQPConnection.withConnection(configuration: configuration.named("tasker-coordinator-publish"), logger: logger) { publisher in
             try await TaskerTopology.declare(on: publisher, topology: topology, namespaces: [])
             try await AMQPConnection.withConnection(configuration: configuration.named("tasker-coordinator-consume"), logger: logger) { consumer in
-                let deliveries = try await consumer.consume(queue: topology.requestsQueue, prefetch: UInt16(clamping: configuration.batchSize))
+                let deliveries = try await consumer.consume(queue: topology.requestsQueue, prefetch: configuration.batchPrefetch)
                 logger.info("coordinator started", metadata: ["amqp.queue": "\(topology.requestsQueue)"])
-                await BoundedConsumption.run(deliveries, concurrency: configuration.batchSize, logger: logger) { delivery in
-                    await self.handle(delivery, publisher: publisher)
+                await BatchedConsumption.run(
+                    deliveries, maxBatch: configuration.batchSize, concurrentBatches: configuration.concurrency, logger: logger
+                ) { batch in
+                    await self.handle(batch, publisher: publisher)
                 }
             }
         }
         logger.info("coordinator stopped")
     }
 
-    func handle(_ delivery: AMQPDelivery, publisher: AMQPConnection) async {
-        let outbox = OutboxPublisher(connection: publisher, store: store, logger: logger)
-        do {
-            let reply = try await process(delivery, publisher: publisher, outbox: outbox)
-            if let reply, let replyTo = delivery.properties.replyTo, !replyTo.isEmpty {
-                try await publisher.publish(
-                    Array(try WireCoding.encode(reply)), exchange: "", routingKey: replyTo,
-                    properties: AMQPProperties(
-                        contentType: WireCoding.contentType, correlationID: delivery.properties.correlationID,
-                        type: "task.request_reply", persistent: false,
-                        headers: [WireCoding.schemaVersionHeader: .int(Int64(WireCoding.schemaVersion))]))
+    /// A request that passed validation and is ready to be stored.
+    struct PlannedRequest: Sendable {
+        var delivery: AMQPDelivery
+        var plan: TaskPlan
+    }
+
+    func handle(_ batch: [AMQPDelivery], publisher: AMQPConnection) async {
+        var planned: [PlannedRequest] = []
+        var answered: [(AMQPDelivery, TaskRequestReply)] = []
+        for delivery in batch {
+            do {
+                switch try await prepare(delivery, publisher: publisher) {
+                case .answered(let reply): answered.append((delivery, reply))
+                case .planned(let plan): planned.append(PlannedRequest(delivery: delivery, plan: plan))
+                }
+            } catch {
+                requeue(delivery, error: error)
             }
-            try delivery.ack()
+        }
+        await reply(answered, publisher: publisher)
+        guard !planned.isEmpty else { return }
+        do {
+            try await start(planned, publisher: publisher)
+        } catch where planned.count > 1 {
+            logger.debug("batch not stored; retrying its requests one by one", metadata: [LogKeys.error: "\(String(reflecting: error))"])
+            for request in planned {
+                do {
+                    try await start([request], publisher: publisher)
+                } catch {
+                    requeue(request.delivery, error: error)
+                }
+            }
         } catch {
-            // Infrastructure trouble (database or broker): hand the request back for a retry.
-            logger.warning("request not processed; requeued", metadata: [LogKeys.error: "\(String(reflecting: error))"])
-            try? delivery.nack(requeue: true)
+            requeue(planned[0].delivery, error: error)
         }
     }
 
-    /// Handles one request; returns the reply to send, if any.
-    func process(_ delivery: AMQPDelivery, publisher: AMQPConnection, outbox: OutboxPublisher) async throws -> TaskRequestReply? {
+    /// Stores and starts the planned requests in one transaction (run again if it collided with
+    /// another), publishes the outbox, answers and acknowledges every request.
+    private func start(_ requests: [PlannedRequest], publisher: AMQPConnection) async throws {
+        let plans = requests.map(\.plan)
+        var attempt = 1
+        let started: PipelineStore.BatchStart
+        while true {
+            do {
+                started = try await store.startTasks(plans, now: Date())
+                break
+            } catch where TransientConflict.matches(error) && attempt < 5 {
+                attempt += 1
+            }
+        }
+        let outbox = OutboxPublisher(connection: publisher, store: store, logger: logger)
+        await outbox.publish(started.outbox)
+        var answered: [(AMQPDelivery, TaskRequestReply)] = []
+        for (request, creation) in zip(requests, started.creations) {
+            guard let creation else {
+                // The template was removed since the cache saw it.
+                answered.append((request.delivery, try await reject(
+                    errors: ["template \(request.plan.template) is not registered"], request: nil, publisher: publisher)))
+                continue
+            }
+            let status: TaskRequestReply.Status = creation.duplicate ? .duplicate : .created
+            Counter(label: "tasker.coordinator.requests", dimensions: [("outcome", status.rawValue)]).increment()
+            logger.debug("task request handled", metadata: [LogKeys.taskID: "\(creation.taskID)", "tasker.request.status": "\(status)"])
+            answered.append((request.delivery, TaskRequestReply(status: status, taskID: creation.taskID)))
+        }
+        Recorder(label: "tasker.coordinator.batch_size").record(requests.count)
+        await reply(answered, publisher: publisher)
+    }
+
+    /// Answers each request on its `reply_to` (all in flight at once), then acknowledges it.
+    /// A reply that cannot be published does not undo the work: the request is acknowledged
+    /// anyway, and the caller can look the task up by its identity.
+    private func reply(_ answered: [(AMQPDelivery, TaskRequestReply)], publisher: AMQPConnection) async {
+        await withTaskGroup(of: Void.self) { group in
+            for (delivery, reply) in answered {
+                group.addTask {
+                    if let replyTo = delivery.properties.replyTo, !replyTo.isEmpty {
+                        do {
+                            try await publisher.publish(
+                                Array(try WireCoding.encode(reply)), exchange: "", routingKey: replyTo,
+                                properties: AMQPProperties(
+                                    contentType: WireCoding.contentType, correlationID: delivery.properties.correlationID,
+                                    type: "task.request_reply", persistent: false,
+                                    headers: [WireCoding.schemaVersionHeader: .int(Int64(WireCoding.schemaVersion))]))
+                        } catch {
+                            self.logger.debug("reply not published", metadata: ["amqp.reply_to": "\(replyTo)", LogKeys.error: "\(error)"])
+                        }
+                    }
+                    do {
+                        try delivery.ack()
+                    } catch {
+                        self.logger.debug("acknowledgement failed", metadata: [LogKeys.error: "\(String(reflecting: error))"])
+                    }
+                }
+            }
+        }
+    }
+
+    private func requeue(_ delivery: AMQPDelivery, error: any Error) {
+        // Infrastructure trouble (database or broker): hand the request back for a retry.
+        logger.warning("request not processed; requeued", metadata: [LogKeys.error: "\(String(reflecting: error))"])
+        try? delivery.nack(requeue: true)
+    }
+
+    /// What validation made of a request.
+    enum Preparation: Sendable {
+        /// Rejected or dead-lettered: answer with this.
+        case answered(TaskRequestReply)
+        /// Valid: store this plan.
+        case planned(TaskPlan)
+    }
+
+    /// Decodes and validates one request; throws only on infrastructure trouble.
+    func prepare(_ delivery: AMQPDelivery, publisher: AMQPConnection) async throws -> Preparation {
         let body = Data(delivery.body)
         let request: TaskRequest
         do {
@@ -85,14 +181,15 @@ public final class CoordinatorService: Service {
                     topology: configuration.topology, on: publisher)
                 Counter(label: "tasker.coordinator.requests", dimensions: [("outcome", "dead_lettered")]).increment()
                 logger.debug("undecodable request dead-lettered", metadata: [LogKeys.error: "\(error)"])
-                return TaskRequestReply(status: .rejected, taskID: nil, errors: error.errors)
+                return .answered(TaskRequestReply(status: .rejected, taskID: nil, errors: error.errors))
             }
-            return try await reject(errors: error.errors, request: nil, publisher: publisher)
+            return .answered(try await reject(errors: error.errors, request: nil, publisher: publisher))
         }
 
         guard let template = try await templates.lookup(namespace: request.namespace, name: request.name, version: request.version) else {
             let version = request.version.map { "@\($0)" } ?? ""
-            return try await reject(errors: ["unknown template \(request.namespace)/\(request.name)\(version)"], request: request, publisher: publisher)
+            return .answered(try await reject(
+                errors: ["unknown template \(request.namespace)/\(request.name)\(version)"], request: request, publisher: publisher))
         }
         // The namespace's worker queue must exist before its first dispatch, or the dispatch
         // would be unroutable until a worker for it starts.
@@ -100,18 +197,11 @@ public final class CoordinatorService: Service {
             try await TaskerTopology.declare(on: publisher, topology: configuration.topology, namespaces: [template.namespace])
             declaredNamespaces.withLock { _ = $0.insert(template.namespace) }
         }
-        let plan: TaskPlan
         do {
-            plan = try TaskPlanner.plan(request, template: template, makeID: { UUID() })
+            return .planned(try TaskPlanner.plan(request, template: template, makeID: { UUID() }))
         } catch {
-            return try await reject(errors: error.errors, request: request, publisher: publisher)
+            return .answered(try await reject(errors: error.errors, request: request, publisher: publisher))
         }
-        let start = try await store.startTask(plan, now: Date())
-        await outbox.publish(start.outbox)
-        let status: TaskRequestReply.Status = start.creation.duplicate ? .duplicate : .created
-        Counter(label: "tasker.coordinator.requests", dimensions: [("outcome", status.rawValue)]).increment()
-        logger.debug("task request handled", metadata: [LogKeys.taskID: "\(start.creation.taskID)", "tasker.request.status": "\(status)"])
-        return TaskRequestReply(status: status, taskID: start.creation.taskID)
     }
 
     private func reject(errors: [String], request: TaskRequest?, publisher: AMQPConnection) async throws -> TaskRequestReply {

@@ -98,10 +98,11 @@ public final class ReenqueuerService: Service {
                     await outbox.publish(swept)
                 }
                 let cutoff = Date().addingTimeInterval(-configuration.outboxRelayAfterSeconds)
-                let relayed = try await store.relayStaleOutbox(olderThan: cutoff, limit: 500) { entries in
-                    try await OutboxPublisher.publishAll(entries.map(\.message), on: publisher)
+                let pass = try await store.relayStaleOutbox(olderThan: cutoff, limit: 500) { entries in
+                    await OutboxPublisher.publishEach(entries, on: publisher, logger: self.logger)
                 }
-                if relayed > 0 { logger.info("outbox relay republished messages", metadata: ["tasker.messages": "\(relayed)"]) }
+                if pass.relayed > 0 { logger.info("outbox relay republished messages", metadata: ["tasker.messages": "\(pass.relayed)"]) }
+                if pass.failed > 0 { logger.warning("outbox relay could not publish messages; will retry", metadata: ["tasker.messages": "\(pass.failed)"]) }
             } catch is CancellationError {
                 return
             } catch {

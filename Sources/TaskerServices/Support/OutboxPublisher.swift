@@ -40,6 +40,29 @@ public struct OutboxPublisher: Sendable {
         }
     }
 
+    /// Publishes every entry (all in flight at once) and returns the ids the broker confirmed;
+    /// a failure affects its own entry only.
+    public static func publishEach(_ entries: [OutboxEntry], on connection: AMQPConnection, logger: Logger) async -> Set<Int64> {
+        await withTaskGroup(of: Int64?.self) { group in
+            for entry in entries {
+                group.addTask {
+                    do {
+                        try await publish(entry.message, on: connection)
+                        return entry.id
+                    } catch {
+                        logger.debug(
+                            "outbox row not published",
+                            metadata: ["tasker.outbox.id": "\(entry.id)", "amqp.exchange": "\(entry.message.exchange)", LogKeys.error: "\(error)"])
+                        return nil
+                    }
+                }
+            }
+            var published: Set<Int64> = []
+            for await id in group { if let id { published.insert(id) } }
+            return published
+        }
+    }
+
     /// Publishes one message with the standard properties. Dispatches are `mandatory`: a
     /// namespace without a worker queue fails loudly instead of dropping the step.
     public static func publish(_ message: OutboundMessage, on connection: AMQPConnection) async throws {

@@ -1,0 +1,54 @@
+public import Foundation
+internal import PostgresNIO
+public import TaskerCore
+
+extension PipelineStore {
+    /// The result of a start request.
+    public struct Start: Sendable {
+        public var creation: TaskCreation
+        public var outbox: [OutboxEntry]
+    }
+
+    /// The result of starting a batch of tasks.
+    public struct BatchStart: Sendable {
+        /// One per plan, in order; `nil` when the plan's template version is not registered.
+        public var creations: [TaskCreation?]
+        public var outbox: [OutboxEntry]
+    }
+
+    /// Creates the tasks, starts them and dispatches their root steps, in one transaction with
+    /// a fixed number of statements whatever the batch size.
+    ///
+    /// A duplicate identity stores nothing new and announces `task.request_deduplicated`.
+    public func startTasks(_ plans: [TaskPlan], now: Date) async throws -> BatchStart {
+        try await tasks.inTransaction { connection in
+            let creations = try await PostgresTaskStore.createTasks(plans, started: true, on: connection, logger: logger)
+            var messages: [OutboundMessage] = []
+            var roots: [UUID] = []
+            for (plan, creation) in zip(plans, creations) {
+                guard let creation else { continue }
+                if creation.duplicate {
+                    messages.append(try event(.taskRequestDeduplicated, task: creation.taskID, now: now))
+                    continue
+                }
+                messages.append(try event(
+                    .taskCreated, task: plan.taskID, now: now, details: ["template": .string(plan.template.description)]))
+                messages.append(try event(.taskStarted, task: plan.taskID, now: now))
+                let children = Set(plan.edges.map(\.child))
+                roots += plan.steps.filter { !children.contains($0.id) }.map(\.id)
+            }
+            messages += try await enqueue(roots, now: now, on: connection)
+            return BatchStart(creations: creations, outbox: try await insertOutbox(messages, on: connection))
+        }
+    }
+
+    /// ``startTasks(_:now:)`` for one plan.
+    /// - Throws: ``StoreError`` `.templateNotFound` if the plan's template version is not registered.
+    public func startTask(_ plan: TaskPlan, now: Date) async throws -> Start {
+        let batch = try await startTasks([plan], now: now)
+        guard let creation = batch.creations[0] else {
+            throw StoreError(.templateNotFound, "template \(plan.template) is not registered")
+        }
+        return Start(creation: creation, outbox: batch.outbox)
+    }
+}
