@@ -24,6 +24,11 @@ extension WorkerService {
         public var concurrency: Int
         /// Reported as `worker_id` with every result (default `hostname:pid`).
         public var workerID: String
+        /// How long a step runs before the worker reports `step.started` (default 100 ms). A step
+        /// that finishes sooner is reported once, by its result, which carries `started_at`:
+        /// the finalizer records the same `in_progress` transition, with one message and one
+        /// transaction less. Zero reports every start at once.
+        public var startedReportDelay: Duration
 
         /// Creates a configuration; every knob but the broker has a default.
         public init(
@@ -31,8 +36,10 @@ extension WorkerService {
             topology: WireTopology = WireTopology(),
             namespaces: [String] = ["default"],
             concurrency: Int = 16,
-            workerID: String = WorkerService.defaultWorkerID
+            workerID: String = WorkerService.defaultWorkerID,
+            startedReportDelay: Duration = .milliseconds(100)
         ) {
+            self.startedReportDelay = startedReportDelay
             self.amqp = amqp
             self.topology = topology
             self.namespaces = namespaces

@@ -29,20 +29,32 @@ extension WorkerService {
         logger[metadataKey: LogKeys.stepName] = "\(dispatch.stepName)"
         logger[metadataKey: LogKeys.attempt] = "\(dispatch.attempt)"
 
-        // `step.started` is confirmed while the handler runs, not before: its confirm is off the
-        // critical path, and it still reaches the results queue before the result (same channel).
+        let report = StartReport()
         let started = executor.started(dispatch)
-        async let startedConfirmed: Void = publishResult(started, publishing: publishing)
-        logger.debug("step started", metadata: ["tasker.step.handler": "\(dispatch.handler)"])
-
-        let result = await executor.execute(dispatch, logger: self.logger)
-        do {
-            try await startedConfirmed
-        } catch {
-            logger.debug("publishing step.started failed; step returned for redelivery", metadata: [LogKeys.error: "\(String(reflecting: error))"])
+        let result = await withTaskGroup(of: Void.self) { group in
+            // `step.started` goes out only if the step is still running after the delay; it is
+            // confirmed while the handler runs, and reaches the results queue before the result.
+            group.addTask {
+                try? await Task.sleep(for: self.configuration.startedReportDelay)
+                guard report.begin() else { return }
+                do {
+                    try await self.publishResult(started, publishing: publishing)
+                    report.finish(failure: nil)
+                } catch {
+                    report.finish(failure: error)
+                }
+            }
+            let result = await executor.execute(dispatch, logger: self.logger)
+            if report.skip() { group.cancelAll() }
+            await group.waitForAll()
+            return result
+        }
+        if let failure = report.failure {
+            logger.debug("publishing step.started failed; step returned for redelivery", metadata: [LogKeys.error: "\(String(reflecting: failure))"])
             returnForRedelivery(delivery, logger: logger)
             return
         }
+        logger.debug("step ran", metadata: ["tasker.step.handler": "\(dispatch.handler)"])
 
         if Task.isCancelled && result.kind == .failed {
             // The worker is being cancelled: the failure is most likely the cancellation itself.

@@ -173,14 +173,16 @@ private func deleteTopology(_ topology: WireTopology, namespaces: [String], on c
 func makeWorkerGroup(
     _ fixture: BrokerFixture,
     registry: HandlerRegistry = exampleRegistry(),
-    concurrency: Int = 4
+    concurrency: Int = 4,
+    startedReportDelay: Duration = .milliseconds(100)
 ) throws -> ServiceGroup {
     let configuration = WorkerService.Configuration(
         amqp: try testAMQPConfiguration(name: "worker-under-test"),
         topology: fixture.topology,
         namespaces: fixture.namespaces,
         concurrency: concurrency,
-        workerID: "test-worker:1"
+        workerID: "test-worker:1",
+        startedReportDelay: startedReportDelay
     )
     let worker = WorkerService(configuration: configuration, registry: registry, logger: testLogger)
     return ServiceGroup(configuration: ServiceGroupConfiguration(services: [worker], logger: testLogger))

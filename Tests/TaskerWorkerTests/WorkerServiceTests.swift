@@ -23,7 +23,7 @@ struct WorkerServiceTests {
 
     @Test func publishesStartedThenCompleted() async throws {
         try await withBroker { broker in
-            let group = try makeWorkerGroup(broker)
+            let group = try makeWorkerGroup(broker, startedReportDelay: .zero)
             let results = try await broker.connection.consume(queue: broker.topology.resultsQueue, prefetch: 10)
             let dispatch = makeDispatch(context: ["even_number": 2])
 
@@ -54,6 +54,32 @@ struct WorkerServiceTests {
             }
             await results.cancel()
             #expect(try await broker.connection.queueInfo(broker.topology.stepsQueue(namespace: "default")).messageCount == 0)
+        }
+    }
+
+    @Test func aStepFasterThanTheReportDelayIsReportedOnceWithItsStartTime() async throws {
+        try await withBroker { broker in
+            let group = try makeWorkerGroup(broker, startedReportDelay: .seconds(5))
+            let results = try await broker.connection.consume(queue: broker.topology.resultsQueue, prefetch: 10)
+            let fast = makeDispatch(context: ["even_number": 2])
+
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                try await broker.publish(fast)
+                let first = try await withTimeout(.seconds(30), "the result") { () -> StepResultMessage? in
+                    for try await delivery in results { return try BrokerFixture.result(delivery) }
+                    return nil
+                }
+                // No step.started: the result alone reports the attempt, with when it started.
+                #expect(first?.kind == .completed)
+                let startedAt = try #require(first?.startedAt)
+                #expect(startedAt <= first!.occurredAt)
+                #expect(first!.occurredAt.timeIntervalSince(startedAt) * 1_000 >= (first!.durationMs ?? 0) - 1)
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+            }
+            await results.cancel()
+            #expect(try await broker.connection.queueInfo(broker.topology.resultsQueue).messageCount == 0)
         }
     }
 

@@ -120,7 +120,7 @@ extension PipelineStore {
                    last_error = COALESCE(NULLIF(i.last_error, '')::jsonb, s.last_error),
                    next_retry_at = CASE WHEN i.next_retry_at < 0 THEN NULL ELSE to_timestamp(i.next_retry_at) END,
                    deadline = CASE WHEN i.deadline < 0 THEN NULL ELSE to_timestamp(i.deadline) END
-            FROM input i WHERE s.id = i.id
+            FROM input i WHERE s.id = i.id AND s.id = ANY(\(ids))
             """,
             logger: logger
         )
@@ -155,10 +155,13 @@ extension PipelineStore {
         guard !completed.isEmpty else { return [] }
         let rows = try await connection.query(
             """
+            WITH decrements AS MATERIALIZED (
+                SELECT child_step_id, count(*)::int8 AS n FROM step_edges
+                WHERE parent_step_id = ANY(\(completed)) GROUP BY child_step_id
+            )
             UPDATE steps c SET unfinished_parents = c.unfinished_parents - d.n
-            FROM (SELECT child_step_id, count(*)::int8 AS n FROM step_edges
-                  WHERE parent_step_id = ANY(\(completed)) GROUP BY child_step_id) d
-            WHERE c.id = d.child_step_id
+            FROM decrements d
+            WHERE c.id = d.child_step_id AND c.id IN (SELECT child_step_id FROM decrements)
             RETURNING c.id, c.task_id, c.unfinished_parents, c.state
             """,
             logger: logger

@@ -24,15 +24,18 @@ public struct PipelineStore: Sendable {
     // MARK: Shared pieces
 
     /// Moves `stepIDs` to `enqueued` (those still pending or due for retry) and builds their dispatches.
+    /// The caller holds the steps' row locks (it created, updated or selected them for update).
     func enqueue(_ stepIDs: [UUID], now: Date, on connection: PostgresConnection) async throws -> [OutboundMessage] {
         guard !stepIDs.isEmpty else { return [] }
-        let data = try await dispatchData(stepIDs, on: connection)
+        let sources = Set(StepState.machine.sources(of: .enqueued))
+        let data = try await dispatchData(stepIDs, on: connection).filter { sources.contains($0.state) }
         // The deadline of an enqueued attempt allows for its whole timeout after dispatch.
         let maxTimeout = data.map(\.timeoutSeconds).max() ?? 0
-        let moved = try await PostgresTaskStore.transitionSteps(
-            stepIDs, to: .enqueued, deadline: now.addingTimeInterval(maxTimeout), on: connection, logger: logger)
+        try await PostgresTaskStore.moveLockedSteps(
+            Dictionary(data.map { ($0.stepID, $0.state) }, uniquingKeysWith: { first, _ in first }),
+            to: .enqueued, deadline: now.addingTimeInterval(maxTimeout), on: connection, logger: logger)
         var messages: [OutboundMessage] = []
-        for row in data where moved[row.stepID] != nil {
+        for row in data {
             messages.append(try OutboundMessage.dispatch(row.dispatch(now: now), topology: topology, messageID: UUID()))
             messages.append(try event(
                 .stepEnqueued, task: row.taskID, now: now, step: row.stepID, stepName: row.stepName,
@@ -44,6 +47,7 @@ public struct PipelineStore: Sendable {
     struct DispatchRow {
         var stepID: UUID
         var stepName: String
+        var state: StepState
         var handler: String
         var attempts: Int
         var maxAttempts: Int
@@ -70,7 +74,7 @@ public struct PipelineStore: Sendable {
     func dispatchData(_ stepIDs: [UUID], on connection: PostgresConnection) async throws -> [DispatchRow] {
         let rows = try await connection.query(
             """
-            SELECT s.id, s.name, s.handler, s.attempts, s.max_attempts, s.timeout_seconds, s.handler_config::text,
+            SELECT s.id, s.name, s.state, s.handler, s.attempts, s.max_attempts, s.timeout_seconds, s.handler_config::text,
                    t.id, t.namespace, t.name, t.version, t.context::text,
                    COALESCE((SELECT jsonb_object_agg(p.name, COALESCE(p.results, 'null'::jsonb))
                              FROM step_edges e JOIN steps p ON p.id = e.parent_step_id
@@ -83,13 +87,14 @@ public struct PipelineStore: Sendable {
         )
         var result: [DispatchRow] = []
         var contexts: [UUID: JSONValue] = [:]
-        for try await row in rows.decode((UUID, String, String, Int, Int, Double, String, UUID, String, String, String, String, String).self) {
-            let context = try contexts[row.7] ?? JSONValue.parse(row.11)
-            contexts[row.7] = context
+        for try await row in rows.decode((UUID, String, String, String, Int, Int, Double, String, UUID, String, String, String, String, String).self) {
+            let context = try contexts[row.8] ?? JSONValue.parse(row.12)
+            contexts[row.8] = context
             result.append(DispatchRow(
-                stepID: row.0, stepName: row.1, handler: row.2, attempts: row.3, maxAttempts: row.4, timeoutSeconds: row.5,
-                handlerConfig: try JSONValue.parse(row.6), taskID: row.7, namespace: row.8, templateName: row.9,
-                templateVersion: row.10, context: context, parentResults: try JSONValue.parse(row.12).objectValue ?? [:]))
+                stepID: row.0, stepName: row.1, state: try PostgresTaskStore.decodeStepState(row.2), handler: row.3, attempts: row.4,
+                maxAttempts: row.5, timeoutSeconds: row.6, handlerConfig: try JSONValue.parse(row.7), taskID: row.8,
+                namespace: row.9, templateName: row.10, templateVersion: row.11, context: context,
+                parentResults: try JSONValue.parse(row.13).objectValue ?? [:]))
         }
         return result
     }

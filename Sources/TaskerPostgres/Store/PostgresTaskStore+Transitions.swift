@@ -151,30 +151,48 @@ extension PostgresTaskStore {
         for try await (id, raw) in locked.decode((UUID, String).self) where sources.contains(raw) {
             movable[id] = try decodeStepState(raw)
         }
-        guard !movable.isEmpty else { return [:] }
-        let moving = Array(movable.keys)
+        try await moveLockedSteps(movable, to: state, deadline: deadline, metadata: metadata, on: connection, logger: logger)
+        return movable
+    }
+
+    /// Moves steps whose rows the caller has locked, and whose current states it read after
+    /// taking the locks, to `state`: one statement whatever the count. No move is re-validated.
+    public static func moveLockedSteps(
+        _ movable: [UUID: StepState],
+        to state: StepState,
+        deadline: Date? = nil,
+        metadata: JSONValue = .object([:]),
+        on connection: PostgresConnection,
+        logger: Logger
+    ) async throws {
+        guard !movable.isEmpty else { return }
+        let moving = movable.sorted { $0.key.uuidString < $1.key.uuidString }
+        let ids = moving.map(\.key)
         let stepDeadline = state.isActive ? deadline : nil
+        // Two statements, each driven by the id array through the primary keys: joining
+        // data-modifying CTEs instead lets the planner pick nested loops over CTE scans,
+        // quadratic in the batch size.
         try await connection.query(
             """
             WITH cleared AS (
-                UPDATE step_transitions SET most_recent = false
-                WHERE step_id = ANY(\(moving)) AND most_recent
-                RETURNING step_id, sort_key
-            ), updated AS (
-                UPDATE steps SET state = \(state.rawValue), updated_at = now(), deadline = \(stepDeadline),
-                       next_retry_at = NULL
-                WHERE id = ANY(\(moving))
-                RETURNING id, task_id
-            ), previous AS (
-                SELECT id, task_id, state AS from_state FROM steps WHERE id = ANY(\(moving))
+                UPDATE step_transitions SET most_recent = false WHERE step_id = ANY(\(ids)) AND most_recent
             )
-            INSERT INTO step_transitions (step_id, task_id, from_state, to_state, sort_key, most_recent, metadata)
-            SELECT u.id, u.task_id, p.from_state, \(state.rawValue), c.sort_key + 1, true, \(metadata.canonicalString)::jsonb
-            FROM updated u JOIN cleared c ON c.step_id = u.id JOIN previous p ON p.id = u.id
+            UPDATE steps SET state = \(state.rawValue), updated_at = now(), deadline = \(stepDeadline), next_retry_at = NULL
+            WHERE id = ANY(\(ids))
             """,
             logger: logger
         )
-        return movable
+        try await connection.query(
+            """
+            INSERT INTO step_transitions (step_id, task_id, from_state, to_state, sort_key, most_recent, metadata)
+            SELECT s.id, s.task_id, i.from_state, \(state.rawValue),
+                   COALESCE((SELECT max(t.sort_key) FROM step_transitions t WHERE t.step_id = s.id), 0) + 1,
+                   true, \(metadata.canonicalString)::jsonb
+            FROM unnest(\(ids)::uuid[], \(moving.map(\.value.rawValue))::text[]) AS i(id, from_state)
+            JOIN steps s ON s.id = i.id
+            """,
+            logger: logger
+        )
     }
 }
 
@@ -203,20 +221,23 @@ extension PostgresTaskStore {
         try await connection.query(
             """
             WITH input AS (
-                SELECT * FROM unnest(\(ids)::uuid[], \(moves.map(\.from.rawValue))::text[], \(moves.map(\.to.rawValue))::text[],
-                                     \(moves.map(\.to.isFinished))::bool[], \(moves.map(\.metadata.canonicalString))::text[])
-                    AS i(id, from_state, to_state, finished, metadata)
+                SELECT * FROM unnest(\(ids)::uuid[], \(moves.map(\.to.rawValue))::text[], \(moves.map(\.to.isFinished))::bool[])
+                    AS i(id, to_state, finished)
             ), cleared AS (
                 UPDATE task_transitions SET most_recent = false WHERE task_id = ANY(\(ids)) AND most_recent
-                RETURNING task_id, sort_key
-            ), updated AS (
-                UPDATE tasks t SET state = i.to_state, updated_at = now(),
-                       completed_at = CASE WHEN i.finished THEN now() ELSE NULL END
-                FROM input i WHERE t.id = i.id
             )
+            UPDATE tasks t SET state = i.to_state, updated_at = now(), completed_at = CASE WHEN i.finished THEN now() ELSE NULL END
+            FROM input i WHERE t.id = i.id AND t.id = ANY(\(ids))
+            """,
+            logger: logger
+        )
+        try await connection.query(
+            """
             INSERT INTO task_transitions (task_id, from_state, to_state, sort_key, most_recent, metadata)
-            SELECT i.id, i.from_state, i.to_state, c.sort_key + 1, true, i.metadata::jsonb
-            FROM input i JOIN cleared c ON c.task_id = i.id
+            SELECT i.id, i.from_state, i.to_state,
+                   COALESCE((SELECT max(t.sort_key) FROM task_transitions t WHERE t.task_id = i.id), 0) + 1, true, i.metadata::jsonb
+            FROM unnest(\(ids)::uuid[], \(moves.map(\.from.rawValue))::text[], \(moves.map(\.to.rawValue))::text[],
+                        \(moves.map(\.metadata.canonicalString))::text[]) AS i(id, from_state, to_state, metadata)
             """,
             logger: logger
         )

@@ -113,24 +113,28 @@ public struct PostgresTaskStore: Sendable {
         }
     }
 
-    /// The steps, edges (with each child's count of unfinished parents) and initial audit rows of new tasks.
+    /// The steps (each with its count of unfinished parents), edges and initial audit rows of new tasks.
     private static func insertStepsAndEdges(
         of plans: [TaskPlan], started: Bool, on connection: PostgresConnection, logger: Logger
     ) async throws {
         let steps = plans.flatMap { plan in plan.steps.map { (task: plan.taskID, step: $0) } }
+        var parentCounts: [UUID: Int] = [:]
+        for plan in plans { for edge in plan.edges { parentCounts[edge.child, default: 0] += 1 } }
         try await connection.query(
             """
             INSERT INTO steps (id, task_id, name, handler, position, retryable, max_attempts,
-                               backoff_base_seconds, backoff_max_seconds, backoff_jitter, timeout_seconds, handler_config)
+                               backoff_base_seconds, backoff_max_seconds, backoff_jitter, timeout_seconds, handler_config,
+                               unfinished_parents)
             SELECT u.id, u.task_id, u.name, u.handler, u.position, u.retryable, u.max_attempts,
-                   u.base, u.max, u.jitter, u.timeout, u.config::jsonb
+                   u.base, u.max, u.jitter, u.timeout, u.config::jsonb, u.parents
             FROM unnest(\(steps.map(\.step.id))::uuid[], \(steps.map(\.task))::uuid[], \(steps.map(\.step.name))::text[],
                         \(steps.map(\.step.handler))::text[], \(steps.map(\.step.position))::int8[],
                         \(steps.map(\.step.retry.retryable))::bool[], \(steps.map(\.step.retry.maxAttempts))::int8[],
                         \(steps.map(\.step.retry.backoff.baseSeconds))::float8[], \(steps.map(\.step.retry.backoff.maxSeconds))::float8[],
                         \(steps.map(\.step.retry.backoff.jitter))::float8[], \(steps.map(\.step.timeoutSeconds))::float8[],
-                        \(steps.map(\.step.handlerConfig.canonicalString))::text[])
-                 AS u(id, task_id, name, handler, position, retryable, max_attempts, base, max, jitter, timeout, config)
+                        \(steps.map(\.step.handlerConfig.canonicalString))::text[],
+                        \(steps.map { parentCounts[$0.step.id] ?? 0 })::int8[])
+                 AS u(id, task_id, name, handler, position, retryable, max_attempts, base, max, jitter, timeout, config, parents)
             """,
             logger: logger
         )
@@ -138,16 +142,10 @@ public struct PostgresTaskStore: Sendable {
         if !edges.isEmpty {
             try await connection.query(
                 """
-                WITH edges AS (
-                    INSERT INTO step_edges (task_id, parent_step_id, child_step_id)
-                    SELECT u.task_id, u.parent, u.child
-                    FROM unnest(\(edges.map(\.task))::uuid[], \(edges.map(\.parent))::uuid[], \(edges.map(\.child))::uuid[])
-                         AS u(task_id, parent, child)
-                    RETURNING child_step_id
-                )
-                UPDATE steps SET unfinished_parents = c.n
-                FROM (SELECT child_step_id, count(*) AS n FROM edges GROUP BY child_step_id) c
-                WHERE steps.id = c.child_step_id
+                INSERT INTO step_edges (task_id, parent_step_id, child_step_id)
+                SELECT u.task_id, u.parent, u.child
+                FROM unnest(\(edges.map(\.task))::uuid[], \(edges.map(\.parent))::uuid[], \(edges.map(\.child))::uuid[])
+                     AS u(task_id, parent, child)
                 """,
                 logger: logger
             )

@@ -40,7 +40,7 @@ struct PipelineBenchCommand: AsyncParsableCommand {
         let namespace = "bench_\(suffix)"
         var pipeline = try service.pipeline()
         pipeline.topology = WireTopology(prefix: "bench-\(suffix)")
-        pipeline.concurrency = service.resolvedConcurrency(default: 64)
+        pipeline.concurrency = service.resolvedConcurrency(default: 2)
         let client = try database.configuration().makeClient(logger: logger)
         let widthList = widths.split(separator: ",").compactMap { Int($0) }
 
