@@ -26,9 +26,9 @@ struct LatencySummary: Sendable {
 }
 
 /// Peak resident memory of this process (VmHWM), in MiB.
-func peakResidentMiB() -> Double? {
-    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
-    for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+func peakResidentMiB(pid: String = "self", field: String = "VmHWM") -> Double? {
+    guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+    for line in status.split(separator: "\n") where line.hasPrefix("\(field):") {
         let kilobytes = line.split(separator: " ").compactMap { Double($0) }.first ?? 0
         return kilobytes / 1024
     }

@@ -24,12 +24,15 @@ struct PipelineBenchCommand: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var service: ServiceOptions
 
-    @Option(help: "Scenarios, comma-separated: throughput, latency, width, baseline.")
-    var scenarios: String = "throughput,latency,width,baseline"
+    @Option(help: "Scenarios, comma-separated: throughput, latency, width, scaling, processes, baseline.")
+    var scenarios: String = "throughput,latency,width,scaling,processes,baseline"
     @Option(help: "Diamond tasks submitted at once in the throughput scenario.") var tasks = 2_000
     @Option(help: "Linear tasks run one after another in the latency scenario.") var sequential = 200
     @Option(help: "Fan-out widths for the width scenario, comma-separated.") var widths = "10,100,1000"
     @Option(help: "Workers (in-process).") var workers = 2
+    @Option(help: "Single-step tasks sleeping 10 ms, per run of the scaling scenario.") var scalingTasks = 400
+    @Option(help: "Steps each worker runs at once in the scaling scenario.") var scalingConcurrency = 1
+    @Option(help: "Diamond tasks run through the separately started processes.") var processTasks = 500
     @Option(help: "Write the figures as JSON to this path.") var json: String?
 
     func run() async throws {
@@ -38,6 +41,7 @@ struct PipelineBenchCommand: AsyncParsableCommand {
         let selected = Set(scenarios.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
         let suffix = UUID().uuidString.prefix(8).lowercased()
         let namespace = "bench_\(suffix)"
+        let napNamespace = "bench_nap_\(suffix)"
         var pipeline = try service.pipeline()
         pipeline.topology = WireTopology(prefix: "bench-\(suffix)")
         pipeline.concurrency = service.resolvedConcurrency(default: 2)
@@ -53,11 +57,11 @@ struct PipelineBenchCommand: AsyncParsableCommand {
                 try await PostgresMigrator(client: client, logger: logger).migrate(try Migration.load(from: directory))
             }
             let store = PostgresTaskStore(client: client, logger: logger)
-            for yaml in BenchTemplates.all(namespace: namespace, widths: widthList) {
+            for yaml in BenchTemplates.all(namespace: namespace, widths: widthList) + [BenchTemplates.nap(namespace: napNamespace)] {
                 try await store.registerTemplate(try TemplateLoader().load(yaml: yaml, file: "bench"))
             }
             try await AMQPConnection.withConnection(configuration: pipeline.amqp, logger: logger) { connection in
-                try await TaskerTopology.declare(on: connection, topology: pipeline.topology, namespaces: [namespace])
+                try await TaskerTopology.declare(on: connection, topology: pipeline.topology, namespaces: [namespace, napNamespace])
             }
             var services: [any Service] = [
                 CoordinatorService(client: client, configuration: pipeline, logger: logger),
@@ -102,6 +106,67 @@ struct PipelineBenchCommand: AsyncParsableCommand {
                 }
                 figures["width"] = .object(perWidth)
             }
+            if selected.contains("scaling") {
+                let napRunner = BenchRunner(
+                    client: client, store: store, amqp: pipeline.amqp, topology: pipeline.topology, namespace: napNamespace, logger: logger)
+                var rates: [Int: Double] = [:]
+                for count in [1, 2, 4] {
+                    var configuration = WorkerService.Configuration(amqp: pipeline.amqp)
+                    configuration.topology = pipeline.topology
+                    configuration.namespaces = [napNamespace]
+                    configuration.concurrency = scalingConcurrency
+                    let workerGroup = ServiceGroup(
+                        services: (0..<count).map { _ in WorkerService(configuration: configuration, registry: WorkerOptions.registry(), logger: logger) },
+                        logger: logger)
+                    async let running: Void = workerGroup.run()
+                    let result = try await napRunner.throughput(tasks: scalingTasks, template: "nap", stepsPerTask: 1)
+                    await workerGroup.triggerGracefulShutdown()
+                    try await running
+                    rates[count] = result.stepsPerSecond
+                    table.add("scaling: steps/s, \(count) worker(s) x \(scalingConcurrency) slots, 10 ms steps", format(result.stepsPerSecond))
+                }
+                let speedUp = (rates[4] ?? 0) / max(rates[1] ?? 1, 0.001)
+                table.add("scaling: speed-up 4 workers vs 1", format(speedUp, 2), target: ">= 3")
+                figures["scaling"] = [
+                    "steps_per_second": .object(Dictionary(uniqueKeysWithValues: rates.map { ("\($0.key)", JSONValue.double($0.value)) })),
+                    "speed_up_4_vs_1": .double(speedUp), "slots_per_worker": .int(Int64(scalingConcurrency)),
+                ]
+            }
+            if selected.contains("processes") {
+                // The same pipeline as separate processes, on a topology of its own.
+                let processTopology = WireTopology(prefix: "benchp-\(suffix)")
+                try await AMQPConnection.withConnection(configuration: pipeline.amqp, logger: logger) { connection in
+                    try await TaskerTopology.declare(on: connection, topology: processTopology, namespaces: [namespace])
+                }
+                let cluster = try ProcessCluster(
+                    commands: [
+                        ("coordinator", ["coordinator"]), ("finalizer", ["finalizer"]), ("reenqueuer", ["reenqueuer"]),
+                        ("worker 1", ["worker"]), ("worker 2", ["worker"]),
+                    ],
+                    prefix: processTopology.prefix, namespace: namespace)
+                try await Task.sleep(for: .seconds(3))
+                let idle = cluster.memory(field: "VmRSS")
+                let idleAnonymous = cluster.memory(field: "RssAnon")
+                let processRunner = BenchRunner(
+                    client: client, store: store, amqp: pipeline.amqp, topology: processTopology, namespace: namespace, logger: logger)
+                let result = try await processRunner.throughput(tasks: processTasks)
+                let peak = cluster.memory(field: "VmHWM")
+                let failed = await cluster.stop()
+                table.add("processes: steps/s (\(processTasks) diamonds, 5 processes)", format(result.stepsPerSecond))
+                var memory: [String: JSONValue] = [:]
+                for (name, mebibytes) in idle {
+                    let peakMiB = peak.first { $0.name == name }?.mebibytes ?? 0
+                    let anonymous = idleAnonymous.first { $0.name == name }?.mebibytes ?? 0
+                    table.add("processes: \(name) RSS idle (private) / peak MiB", "\(format(mebibytes)) (\(format(anonymous)))/\(format(peakMiB))",
+                              target: name.hasPrefix("worker") ? "idle <= 30 MB" : "")
+                    memory[name] = ["idle_rss_mib": .double(mebibytes), "idle_private_anonymous_mib": .double(anonymous), "peak_rss_mib": .double(peakMiB)]
+                }
+                if !failed.isEmpty { table.add("processes: did not stop cleanly", failed.joined(separator: ", ")) }
+                figures["processes"] = [
+                    "steps_per_second": .double(result.stepsPerSecond), "memory": .object(memory),
+                    "unclean_stops": .array(failed.map(JSONValue.string)),
+                ]
+            }
             if selected.contains("baseline") {
                 let amqp = try await AMQPBenchmark.run(
                     url: try service.amqpURLString(), messages: 20_000, size: 200, queueType: .quorum, inFlight: 1_000, prefetch: 200, logger: logger)
@@ -135,8 +200,20 @@ extension ServiceOptions {
     }
 }
 
-/// Templates the benchmark registers in its private namespace; every step runs the `noop` handler.
+/// Templates the benchmark registers in its private namespaces; every step runs the `noop`
+/// handler, except `nap`'s, which sleeps 10 ms.
 enum BenchTemplates {
+    static func nap(namespace: String) -> String {
+        """
+        name: nap
+        namespace: \(namespace)
+        version: 1.0.0
+        identity_strategy: always_unique
+        steps:
+          - { name: nap, handler: sleep, handler_config: { ms: 10 } }
+        """
+    }
+
     static func all(namespace: String, widths: [Int]) -> [String] {
         var templates = [
             """

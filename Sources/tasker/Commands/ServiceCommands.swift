@@ -71,6 +71,9 @@ struct WorkerOptions: ParsableArguments {
         configuration.topology = service.topology
         configuration.namespaces = resolvedNamespaces()
         configuration.concurrency = service.resolvedConcurrency(default: 16)
+        if let milliseconds = ProcessInfo.processInfo.environment["TASKER_STARTED_REPORT_DELAY_MS"].flatMap(Int64.init), milliseconds >= 0 {
+            configuration.startedReportDelay = .milliseconds(milliseconds)
+        }
         return configuration
     }
 

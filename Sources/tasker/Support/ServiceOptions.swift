@@ -16,7 +16,7 @@ struct ServiceOptions: ParsableArguments {
     @Option(name: .long, help: "Prefix of every exchange and queue name (env TASKER_TOPOLOGY_PREFIX, default tasker).")
     var prefix: String?
 
-    @Option(name: .long, help: "Messages handled at once per service (env TASKER_CONCURRENCY, default 32; workers: steps in flight).")
+    @Option(name: .long, help: "Messages handled at once per service (env TASKER_CONCURRENCY; coordinator and finalizer: batches in flight, default 2; workers: steps in flight, default 16).")
     var concurrency: Int?
 
     var environment: [String: String] { ProcessInfo.processInfo.environment }
@@ -34,7 +34,8 @@ struct ServiceOptions: ParsableArguments {
 
     func pipeline() throws -> PipelineConfiguration {
         var configuration = PipelineConfiguration(amqp: try amqpConfiguration(name: "tasker"), topology: topology)
-        configuration.concurrency = resolvedConcurrency(default: 32)
+        configuration.concurrency = resolvedConcurrency(default: 2)
+        if let size = environment["TASKER_BATCH_SIZE"].flatMap(Int.init), size > 0 { configuration.batchSize = size }
         if let grace = environment["TASKER_SWEEPER_GRACE_SECONDS"].flatMap(Double.init) { configuration.sweeperGraceSeconds = grace }
         return configuration
     }
