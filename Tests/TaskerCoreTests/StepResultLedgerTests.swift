@@ -35,6 +35,7 @@ import Testing
         #expect(ledger.changedRows.first?.attempts == 1)
         #expect(ledger.completed == [enqueued.id])
         #expect(ledger.tasksToCheck == [task])
+        #expect(ledger.events.allSatisfy { $0.missingKeys.isEmpty })
     }
 
     @Test func completionWithoutAStartReportRecordsTheStartWithItsTime() {
@@ -61,6 +62,9 @@ import Testing
         #expect(rows[last.id]?.state == .error)
         #expect(ledger.tasksToCheck == [task])
         #expect(ledger.completed.isEmpty)
+        // step.failed carries error_message/kind/class, step.retry_scheduled its time: no missing keys.
+        #expect(ledger.events.map(\.event) == [.stepFailed, .stepRetryScheduled, .stepFailed])
+        #expect(ledger.events.allSatisfy { $0.missingKeys.isEmpty })
     }
 
     @Test func reportsAboutAnotherAttemptOrAnUnknownStepChangeNothing() {
@@ -71,5 +75,17 @@ import Testing
         ledger.apply(report(.completed, step(.enqueued)), using: &generator)
         #expect(ledger.transitions.isEmpty && ledger.changedRows.isEmpty && ledger.events.isEmpty)
         #expect(ledger.outcomes.allSatisfy { if case .ignored = $0 { true } else { false } })
+    }
+
+    @Test func aReportNamingAnotherTaskChangesNothing() {
+        let enqueued = step(.enqueued)
+        var ledger = StepResultLedger(steps: [enqueued], now: now)
+        var generator = SystemRandomNumberGenerator()
+        var stray = report(.completed, enqueued)
+        stray.taskID = UUID()
+        ledger.apply(stray, using: &generator)
+        #expect(ledger.transitions.isEmpty && ledger.changedRows.isEmpty)
+        guard case .ignored(let reason) = ledger.outcomes.first else { Issue.record("applied"); return }
+        #expect(reason.contains("belongs to task"))
     }
 }

@@ -41,6 +41,82 @@ import TaskerPostgres
         }
     }
 
+    @Test func aBatchStoresEachIdentityOnceSkipsUnregisteredTemplatesAndDeadlinesFollowEachStep() async throws {
+        try await withIsolatedStore { tasks in
+            let store = PipelineStore(client: tasks.client, topology: WireTopology(prefix: "t"), logger: testLogger)
+            let twoRoots = try uniqueTemplate("""
+                name: two_roots
+                namespace: NAMESPACE
+                version: 1.0.0
+                steps:
+                  - { name: quick, handler: square, timeout_seconds: 5 }
+                  - { name: slow, handler: square, timeout_seconds: 100 }
+                """)
+            let unregistered = try uniqueTemplate()
+            try await store.tasks.registerTemplate(twoRoots)
+            let first = try plan(twoRoots, context: ["even_number": 2])
+            let sameIdentity = try plan(twoRoots, context: ["even_number": 2])
+            let other = try plan(twoRoots, context: ["even_number": 4])
+            let orphan = try plan(unregistered)
+
+            let batch = try await store.startTasks([first, sameIdentity, other, orphan], now: now)
+            let creations = batch.creations.map { $0.map { [$0.taskID.uuidString, "\($0.duplicate)"] } }
+            #expect(creations == [
+                [first.taskID.uuidString, "false"], [first.taskID.uuidString, "true"], [other.taskID.uuidString, "false"], nil,
+            ])
+            let types = batch.outbox.map(\.message.type)
+            #expect(types.filter { $0 == "workflow.viable_steps_discovered" }.count == 4)  // two roots of each stored task
+            #expect(types.filter { $0 == "task.request_deduplicated" }.count == 1)
+            await #expect(throws: StoreError.self) { try await store.tasks.fetchTask(sameIdentity.taskID) }
+            await #expect(throws: StoreError.self) { try await store.tasks.fetchTask(orphan.taskID) }
+
+            let detail = try await store.tasks.fetchTask(first.taskID)
+            #expect(detail.task.state == .inProgress)
+            #expect(detail.taskTransitions.map(\.toState) == ["pending", "in_progress"])
+            #expect(detail.steps.map(\.state) == [.enqueued, .enqueued])
+            // Each enqueued step's deadline allows for its own timeout, not the batch's longest.
+            let rows = try await tasks.client.query(
+                "SELECT name, extract(epoch FROM deadline)::float8 FROM steps WHERE task_id = \(first.taskID)", logger: testLogger)
+            var deadlines: [String: Double] = [:]
+            for try await (name, deadline) in rows.decode((String, Double).self) { deadlines[name] = deadline }
+            #expect(abs((deadlines["quick"] ?? 0) - now.addingTimeInterval(5).timeIntervalSince1970) < 0.01)
+            #expect(abs((deadlines["slow"] ?? 0) - now.addingTimeInterval(100).timeIntervalSince1970) < 0.01)
+        }
+    }
+
+    @Test func oneBatchOfResultsAcrossTasksFinishesEachOnceAndIgnoresItsDuplicates() async throws {
+        try await withIsolatedStore { tasks in
+            let store = PipelineStore(client: tasks.client, topology: WireTopology(prefix: "t"), logger: testLogger)
+            let single = try uniqueTemplate("""
+                name: single
+                namespace: NAMESPACE
+                version: 1.0.0
+                identity_strategy: always_unique
+                steps:
+                  - { name: only, handler: square }
+                """)
+            try await store.tasks.registerTemplate(single)
+            let plans = try (0..<3).map { _ in try plan(single) }
+            _ = try await store.startTasks(plans, now: now)
+            var steps: [StoredStep] = []
+            for plan in plans { steps += try await store.tasks.fetchTask(plan.taskID).steps }
+            // started + completed of every step, and a redelivered completion of the first, in one batch.
+            let reports = steps.flatMap { [result(.started, $0), result(.completed, $0)] } + [result(.completed, steps[0])]
+            let batch = try await store.recordResults(reports, now: now)
+            #expect(batch.outcomes.filter { $0 == .applied }.count == 6)
+            #expect(batch.outcomes.last != .applied)
+            #expect(batch.finishedTasks == Dictionary(uniqueKeysWithValues: plans.map { ($0.taskID, TaskState.complete) }))
+            for plan in plans {
+                let detail = try await store.tasks.fetchTask(plan.taskID)
+                #expect(detail.taskTransitions.map(\.toState) == ["pending", "in_progress", "complete"])
+                let trail = try #require(detail.stepTransitions[detail.steps[0].id])
+                #expect(trail.map(\.toState) == ["pending", "enqueued", "in_progress", "complete"])
+                #expect(trail.map(\.sortKey) == [1, 2, 3, 4])
+            }
+            #expect(batch.outbox.filter { $0.message.type == "task.completed" }.count == 3)
+        }
+    }
+
     @Test func duplicateAndStaleResultsAreIgnored() async throws {
         try await withIsolatedStore { tasks in
             let store = PipelineStore(client: tasks.client, topology: WireTopology(prefix: "t"), logger: testLogger)

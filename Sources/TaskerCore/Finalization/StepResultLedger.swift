@@ -48,6 +48,19 @@ public struct StepResultLedger: Sendable {
         public var lastError: JSONValue?
         public var nextRetryAt: Date?
         public var deadline: Date?
+
+        public init(
+            id: UUID, state: StepState, attempts: Int, results: JSONValue? = nil, lastError: JSONValue? = nil,
+            nextRetryAt: Date? = nil, deadline: Date? = nil
+        ) {
+            self.id = id
+            self.state = state
+            self.attempts = attempts
+            self.results = results
+            self.lastError = lastError
+            self.nextRetryAt = nextRetryAt
+            self.deadline = deadline
+        }
     }
 
     /// One audit row.
@@ -56,8 +69,18 @@ public struct StepResultLedger: Sendable {
         public var taskID: UUID
         public var from: StepState
         public var to: StepState
+        /// The step's `lastSortKey` plus this row's position among the step's rows in the batch.
         public var sortKey: Int
         public var metadata: JSONValue
+
+        public init(stepID: UUID, taskID: UUID, from: StepState, to: StepState, sortKey: Int, metadata: JSONValue = .object([:])) {
+            self.stepID = stepID
+            self.taskID = taskID
+            self.from = from
+            self.to = to
+            self.sortKey = sortKey
+            self.metadata = metadata
+        }
     }
 
     /// What happened to one report.
@@ -93,7 +116,13 @@ public struct StepResultLedger: Sendable {
     public mutating func apply(_ message: StepResultMessage, using generator: inout some RandomNumberGenerator) {
         let outcome: Outcome
         if let step = steps[message.stepID] {
-            outcome = apply(message, to: step, using: &generator)
+            if step.taskID == message.taskID {
+                outcome = apply(message, to: step, using: &generator)
+            } else {
+                // The caller locks tasks by the ids reports name: a report naming the wrong
+                // task must not change a step whose task is not locked.
+                outcome = .ignored(reason: "step \(message.stepID) belongs to task \(step.taskID), not \(message.taskID)")
+            }
         } else {
             outcome = .ignored(reason: "unknown step \(message.stepID)")
         }
@@ -224,11 +253,5 @@ public struct StepResultLedger: Sendable {
         LifecycleEvent(
             event: name, eventID: makeEventID(), occurredAt: now, taskID: step.taskID, stepID: step.id, stepName: step.name,
             attempt: attempt, maxAttempts: step.retry.maxAttempts, durationMs: durationMs, results: results)
-    }
-}
-
-extension StepResultLedger.StepRow {
-    init(id: UUID, state: StepState, attempts: Int) {
-        self.init(id: id, state: state, attempts: attempts, results: nil, lastError: nil, nextRetryAt: nil, deadline: nil)
     }
 }

@@ -59,7 +59,7 @@ extension PipelineStore {
         var generator = SystemRandomNumberGenerator()
         for result in results { ledger.apply(result, using: &generator) }
 
-        try await write(ledger, on: connection)
+        try await PostgresTaskStore.writeSteps(ledger.changedRows, transitions: ledger.transitions, on: connection, logger: logger)
         messages += try ledger.events.map { try OutboundMessage.event($0, topology: topology) }
         messages += try await dispatchViableChildren(of: ledger.completed, taskStates: taskStates, now: now, on: connection)
         let finished = try await finishTasksIfDone(ledger.tasksToCheck, now: now, on: connection, messages: &messages)
@@ -94,54 +94,6 @@ extension PipelineStore {
                 timeoutSeconds: row.10, lastSortKey: 0))
         }
         return steps
-    }
-
-    /// Writes the ledger: every changed step row (one statement, which also clears the old
-    /// `most_recent` flags) and every audit row (one statement).
-    func write(_ ledger: StepResultLedger, on connection: PostgresConnection) async throws {
-        let rows = ledger.changedRows
-        guard !rows.isEmpty else { return }
-        let ids = rows.map(\.id)
-        // Arrays cannot carry NULL through these binds: '' and -1 stand for "none".
-        try await connection.query(
-            """
-            WITH input AS (
-                SELECT * FROM unnest(\(ids)::uuid[], \(rows.map(\.state.rawValue))::text[], \(rows.map(\.attempts))::int8[],
-                                     \(rows.map { $0.results?.canonicalString ?? "" })::text[],
-                                     \(rows.map { $0.lastError?.canonicalString ?? "" })::text[],
-                                     \(rows.map { $0.nextRetryAt?.timeIntervalSince1970 ?? -1 })::float8[],
-                                     \(rows.map { $0.deadline?.timeIntervalSince1970 ?? -1 })::float8[])
-                    AS i(id, state, attempts, results, last_error, next_retry_at, deadline)
-            ), cleared AS (
-                UPDATE step_transitions SET most_recent = false WHERE step_id = ANY(\(ids)) AND most_recent
-            )
-            UPDATE steps s SET state = i.state, attempts = i.attempts, updated_at = now(),
-                   results = COALESCE(NULLIF(i.results, '')::jsonb, s.results),
-                   last_error = COALESCE(NULLIF(i.last_error, '')::jsonb, s.last_error),
-                   next_retry_at = CASE WHEN i.next_retry_at < 0 THEN NULL ELSE to_timestamp(i.next_retry_at) END,
-                   deadline = CASE WHEN i.deadline < 0 THEN NULL ELSE to_timestamp(i.deadline) END
-            FROM input i WHERE s.id = i.id AND s.id = ANY(\(ids))
-            """,
-            logger: logger
-        )
-        let transitions = ledger.transitions
-        var newest: [UUID: Int] = [:]
-        for (index, transition) in transitions.enumerated() { newest[transition.stepID] = index }
-        let mostRecent = transitions.indices.map { newest[transitions[$0].stepID] == $0 }
-        try await connection.query(
-            """
-            INSERT INTO step_transitions (step_id, task_id, from_state, to_state, sort_key, most_recent, metadata)
-            SELECT i.step_id, i.task_id, i.from_state, i.to_state,
-                   COALESCE((SELECT max(t.sort_key) FROM step_transitions t WHERE t.step_id = i.step_id), 0) + i.sort_offset,
-                   i.most_recent, i.metadata::jsonb
-            FROM unnest(\(transitions.map(\.stepID))::uuid[], \(transitions.map(\.taskID))::uuid[],
-                        \(transitions.map(\.from.rawValue))::text[], \(transitions.map(\.to.rawValue))::text[],
-                        \(transitions.map(\.sortKey))::int8[], \(mostRecent)::bool[],
-                        \(transitions.map(\.metadata.canonicalString))::text[])
-                 AS i(step_id, task_id, from_state, to_state, sort_offset, most_recent, metadata)
-            """,
-            logger: logger
-        )
     }
 
     /// Counts the completions against their children's unfinished parents and dispatches the

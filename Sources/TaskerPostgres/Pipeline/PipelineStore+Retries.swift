@@ -55,11 +55,19 @@ extension PipelineStore {
             }
             _ = try await applyResults(timeouts, now: now, on: connection, messages: &messages)
             let redispatch = expired.filter { $0.state != StepState.inProgress.rawValue }.map(\.id)
-            for row in try await dispatchData(redispatch, on: connection) {
+            let dispatches = try await dispatchData(redispatch, on: connection)
+            if !dispatches.isEmpty {
+                let ids = dispatches.map(\.stepID)
                 try await connection.query(
-                    "UPDATE steps SET deadline = \(now.addingTimeInterval(row.timeoutSeconds)) WHERE id = \(row.stepID)", logger: logger)
-                messages.append(try OutboundMessage.dispatch(row.dispatch(now: now), topology: topology, messageID: UUID()))
+                    """
+                    UPDATE steps s SET deadline = to_timestamp(d.deadline)
+                    FROM unnest(\(ids)::uuid[], \(dispatches.map { now.addingTimeInterval($0.timeoutSeconds).timeIntervalSince1970 })::float8[])
+                         AS d(id, deadline)
+                    WHERE s.id = d.id AND s.id = ANY(\(ids))
+                    """,
+                    logger: logger)
             }
+            messages += try dispatches.map { try OutboundMessage.dispatch($0.dispatch(now: now), topology: topology, messageID: UUID()) }
             return try await insertOutbox(messages, on: connection)
         }
     }

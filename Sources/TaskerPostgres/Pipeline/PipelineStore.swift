@@ -30,16 +30,17 @@ public struct PipelineStore: Sendable {
         let sources = Set(StepState.machine.sources(of: .enqueued))
         let data = try await dispatchData(stepIDs, on: connection).filter { sources.contains($0.state) }
         // The deadline of an enqueued attempt allows for its whole timeout after dispatch.
-        let maxTimeout = data.map(\.timeoutSeconds).max() ?? 0
-        try await PostgresTaskStore.moveLockedSteps(
-            Dictionary(data.map { ($0.stepID, $0.state) }, uniquingKeysWith: { first, _ in first }),
-            to: .enqueued, deadline: now.addingTimeInterval(maxTimeout), on: connection, logger: logger)
+        try await PostgresTaskStore.writeSteps(
+            data.map { StepResultLedger.StepRow(id: $0.stepID, state: .enqueued, attempts: $0.attempts, deadline: now.addingTimeInterval($0.timeoutSeconds)) },
+            transitions: data.map { StepResultLedger.Transition(stepID: $0.stepID, taskID: $0.taskID, from: $0.state, to: .enqueued, sortKey: 1) },
+            on: connection, logger: logger)
         var messages: [OutboundMessage] = []
         for row in data {
             messages.append(try OutboundMessage.dispatch(row.dispatch(now: now), topology: topology, messageID: UUID()))
-            messages.append(try event(
-                .stepEnqueued, task: row.taskID, now: now, step: row.stepID, stepName: row.stepName,
-                attempt: row.attempts + 1, maxAttempts: row.maxAttempts))
+            let enqueued = LifecycleEvent(
+                event: .stepEnqueued, eventID: UUID(), occurredAt: now, taskID: row.taskID, stepID: row.stepID,
+                stepName: row.stepName, attempt: row.attempts + 1, maxAttempts: row.maxAttempts)
+            messages.append(try OutboundMessage.event(enqueued, topology: topology))
         }
         return messages
     }
@@ -99,27 +100,10 @@ public struct PipelineStore: Sendable {
         return result
     }
 
-    /// A lifecycle event as an outbound message.
-    func event(
-        _ name: LifecycleEventName,
-        task: UUID,
-        now: Date,
-        step: UUID? = nil,
-        stepName: String? = nil,
-        attempt: Int? = nil,
-        maxAttempts: Int? = nil,
-        durationMs: Double? = nil,
-        results: JSONValue? = nil,
-        errorMessage: String? = nil,
-        errorKind: FailureKind? = nil,
-        errorClass: String? = nil,
-        details: [String: JSONValue]? = nil
-    ) throws -> OutboundMessage {
+    /// A task-level lifecycle event as an outbound message (step events are built where the
+    /// step's details are at hand: ``StepResultLedger`` and ``enqueue(_:now:on:)``).
+    func event(_ name: LifecycleEventName, task: UUID, now: Date, details: [String: JSONValue]? = nil) throws -> OutboundMessage {
         try OutboundMessage.event(
-            LifecycleEvent(
-                event: name, eventID: UUID(), occurredAt: now, taskID: task, stepID: step, stepName: stepName,
-                attempt: attempt, maxAttempts: maxAttempts, durationMs: durationMs, results: results,
-                errorMessage: errorMessage, errorKind: errorKind, errorClass: errorClass, details: details),
-            topology: topology)
+            LifecycleEvent(event: name, eventID: UUID(), occurredAt: now, taskID: task, details: details), topology: topology)
     }
 }

@@ -125,71 +125,58 @@ extension PostgresTaskStore {
 }
 
 extension PostgresTaskStore {
-    /// Moves every step of `ids` that may go to `state` there, in two statements whatever the count.
+    /// Writes step changes decided by the caller, which holds the steps' row locks and has
+    /// checked every move against ``StepState/machine``: each step's new row, and its audit rows,
+    /// in two statements whatever the count. The newest audit row of each step becomes its
+    /// `most_recent`; `sortKey`s are added to the step's stored maximum (pass them relative
+    /// to 0 when that maximum is unknown, as ``StepResultLedger`` does with `lastSortKey: 0`).
     ///
-    /// Steps already in `state`, or for which the state machine refuses the transition, are
-    /// skipped (not an error): this is the dispatch path, where "enqueue these if still pending"
-    /// is the question. Returns the moved steps with the state each came from.
-    /// Rows are locked in id order, so concurrent batches cannot deadlock.
-    public static func transitionSteps(
-        _ ids: [UUID],
-        to state: StepState,
-        deadline: Date? = nil,
-        metadata: JSONValue = .object([:]),
-        on connection: PostgresConnection,
-        logger: Logger
-    ) async throws -> [UUID: StepState] {
-        guard !ids.isEmpty else { return [:] }
-        let sources = StepState.machine.sources(of: state).map(\.rawValue)
-        // Statement 1 takes the locks; statement 2 then runs with a snapshot that sees every
-        // transition committed by earlier lock holders.
-        var movable: [UUID: StepState] = [:]
-        let locked = try await connection.query(
-            "SELECT id, state FROM steps WHERE id = ANY(\(ids)) ORDER BY id FOR UPDATE",
-            logger: logger
-        )
-        for try await (id, raw) in locked.decode((UUID, String).self) where sources.contains(raw) {
-            movable[id] = try decodeStepState(raw)
-        }
-        try await moveLockedSteps(movable, to: state, deadline: deadline, metadata: metadata, on: connection, logger: logger)
-        return movable
-    }
-
-    /// Moves steps whose rows the caller has locked, and whose current states it read after
-    /// taking the locks, to `state`: one statement whatever the count. No move is re-validated.
-    public static func moveLockedSteps(
-        _ movable: [UUID: StepState],
-        to state: StepState,
-        deadline: Date? = nil,
-        metadata: JSONValue = .object([:]),
+    /// Both statements look rows up by id through the primary keys: joining data-modifying
+    /// CTEs instead lets the planner pick nested loops over CTE scans, quadratic in the count.
+    public static func writeSteps(
+        _ rows: [StepResultLedger.StepRow],
+        transitions: [StepResultLedger.Transition],
         on connection: PostgresConnection,
         logger: Logger
     ) async throws {
-        guard !movable.isEmpty else { return }
-        let moving = movable.sorted { $0.key.uuidString < $1.key.uuidString }
-        let ids = moving.map(\.key)
-        let stepDeadline = state.isActive ? deadline : nil
-        // Two statements, each driven by the id array through the primary keys: joining
-        // data-modifying CTEs instead lets the planner pick nested loops over CTE scans,
-        // quadratic in the batch size.
+        guard !rows.isEmpty else { return }
+        let ids = rows.map(\.id)
+        // Arrays cannot carry NULL through these binds: '' and -1 stand for "none".
         try await connection.query(
             """
-            WITH cleared AS (
+            WITH input AS (
+                SELECT * FROM unnest(\(ids)::uuid[], \(rows.map(\.state.rawValue))::text[], \(rows.map(\.attempts))::int8[],
+                                     \(rows.map { $0.results?.canonicalString ?? "" })::text[],
+                                     \(rows.map { $0.lastError?.canonicalString ?? "" })::text[],
+                                     \(rows.map { $0.nextRetryAt?.timeIntervalSince1970 ?? -1 })::float8[],
+                                     \(rows.map { $0.deadline?.timeIntervalSince1970 ?? -1 })::float8[])
+                    AS i(id, state, attempts, results, last_error, next_retry_at, deadline)
+            ), cleared AS (
                 UPDATE step_transitions SET most_recent = false WHERE step_id = ANY(\(ids)) AND most_recent
             )
-            UPDATE steps SET state = \(state.rawValue), updated_at = now(), deadline = \(stepDeadline), next_retry_at = NULL
-            WHERE id = ANY(\(ids))
+            UPDATE steps s SET state = i.state, attempts = i.attempts, updated_at = now(),
+                   results = COALESCE(NULLIF(i.results, '')::jsonb, s.results),
+                   last_error = COALESCE(NULLIF(i.last_error, '')::jsonb, s.last_error),
+                   next_retry_at = CASE WHEN i.next_retry_at < 0 THEN NULL ELSE to_timestamp(i.next_retry_at) END,
+                   deadline = CASE WHEN i.deadline < 0 THEN NULL ELSE to_timestamp(i.deadline) END
+            FROM input i WHERE s.id = i.id AND s.id = ANY(\(ids))
             """,
             logger: logger
         )
+        var newest: [UUID: Int] = [:]
+        for (index, transition) in transitions.enumerated() { newest[transition.stepID] = index }
+        let mostRecent = transitions.indices.map { newest[transitions[$0].stepID] == $0 }
         try await connection.query(
             """
             INSERT INTO step_transitions (step_id, task_id, from_state, to_state, sort_key, most_recent, metadata)
-            SELECT s.id, s.task_id, i.from_state, \(state.rawValue),
-                   COALESCE((SELECT max(t.sort_key) FROM step_transitions t WHERE t.step_id = s.id), 0) + 1,
-                   true, \(metadata.canonicalString)::jsonb
-            FROM unnest(\(ids)::uuid[], \(moving.map(\.value.rawValue))::text[]) AS i(id, from_state)
-            JOIN steps s ON s.id = i.id
+            SELECT i.step_id, i.task_id, i.from_state, i.to_state,
+                   COALESCE((SELECT max(t.sort_key) FROM step_transitions t WHERE t.step_id = i.step_id), 0) + i.sort_offset,
+                   i.most_recent, i.metadata::jsonb
+            FROM unnest(\(transitions.map(\.stepID))::uuid[], \(transitions.map(\.taskID))::uuid[],
+                        \(transitions.map(\.from.rawValue))::text[], \(transitions.map(\.to.rawValue))::text[],
+                        \(transitions.map(\.sortKey))::int8[], \(mostRecent)::bool[],
+                        \(transitions.map(\.metadata.canonicalString))::text[])
+                 AS i(step_id, task_id, from_state, to_state, sort_offset, most_recent, metadata)
             """,
             logger: logger
         )

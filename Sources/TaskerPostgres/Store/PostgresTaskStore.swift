@@ -27,12 +27,27 @@ public struct PostgresTaskStore: Sendable {
 
     /// Runs `body` in a transaction; an error thrown by `body` is rethrown as is (rolled back),
     /// not wrapped in `PostgresTransactionError`, so callers can match ``StoreError`` codes.
-    func inTransaction<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
-        do {
-            return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
-        } catch let error as PostgresTransactionError {
-            if let closureError = error.closureError, error.rollbackError == nil { throw closureError }
-            throw error
+    ///
+    /// A transaction that collided with another (deadlock, serialization failure) was rolled
+    /// back by PostgreSQL and is run again, up to `attempts` times in all; `body` must
+    /// therefore be safe to run again (its database work is; anything else it does, like
+    /// publishing, must be at-least-once).
+    func inTransaction<Result: Sendable>(
+        attempts: Int = 5, _ body: (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        var attempt = 1
+        while true {
+            do {
+                return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+            } catch let error as PostgresTransactionError {
+                let underlying: any Error = error.rollbackError == nil ? error.closureError ?? error : error
+                if TransientConflict.matches(underlying), attempt < attempts {
+                    attempt += 1
+                    logger.debug("transaction collided; running it again", metadata: ["tasker.attempt": "\(attempt)"])
+                    continue
+                }
+                throw underlying
+            }
         }
     }
 

@@ -74,37 +74,17 @@ public final class CoordinatorService: Service {
             }
         }
         await reply(answered, publisher: publisher)
-        guard !planned.isEmpty else { return }
-        do {
-            try await start(planned, publisher: publisher)
-        } catch where planned.count > 1 {
-            logger.debug("batch not stored; retrying its requests one by one", metadata: [LogKeys.error: "\(String(reflecting: error))"])
-            for request in planned {
-                do {
-                    try await start([request], publisher: publisher)
-                } catch {
-                    requeue(request.delivery, error: error)
-                }
-            }
-        } catch {
-            requeue(planned[0].delivery, error: error)
+        await BatchFallback.run(planned, logger: logger) { requests in
+            try await start(requests, publisher: publisher)
+        } failed: { request, error in
+            requeue(request.delivery, error: error)
         }
     }
 
-    /// Stores and starts the planned requests in one transaction (run again if it collided with
-    /// another), publishes the outbox, answers and acknowledges every request.
+    /// Stores and starts the planned requests in one transaction, publishes the outbox, answers
+    /// and acknowledges every request.
     private func start(_ requests: [PlannedRequest], publisher: AMQPConnection) async throws {
-        let plans = requests.map(\.plan)
-        var attempt = 1
-        let started: PipelineStore.BatchStart
-        while true {
-            do {
-                started = try await store.startTasks(plans, now: Date())
-                break
-            } catch where TransientConflict.matches(error) && attempt < 5 {
-                attempt += 1
-            }
-        }
+        let started = try await store.startTasks(requests.map(\.plan), now: Date())
         let outbox = OutboxPublisher(connection: publisher, store: store, logger: logger)
         await outbox.publish(started.outbox)
         var answered: [(AMQPDelivery, TaskRequestReply)] = []

@@ -57,57 +57,42 @@ public final class FinalizerService: Service {
                 await deadLetter(delivery, reason: error.description, publisher: publisher)
             }
         }
-        guard !results.isEmpty else { return }
-        do {
+        await BatchFallback.run(results, logger: logger) { results in
             try await record(results, outbox: outbox)
-        } catch where results.count > 1 {
-            // Find the report at fault instead of returning the whole batch: one at a time.
-            logger.debug("batch not recorded; retrying its reports one by one", metadata: [LogKeys.error: "\(String(reflecting: error))"])
-            for result in results {
-                do {
-                    try await record([result], outbox: outbox)
-                } catch {
-                    requeue(result, error: error)
-                }
-            }
-        } catch {
-            requeue(results[0], error: error)
+        } failed: { result, error in
+            requeue(result, error: error)
         }
     }
 
-    /// Records the reports in one transaction (run again if it collided with another), publishes
-    /// the outbox, acknowledges.
+    /// Records the reports in one transaction, publishes the outbox, acknowledges.
     private func record(_ results: [(delivery: AMQPDelivery, message: StepResultMessage)], outbox: OutboxPublisher) async throws {
-        let messages = results.map(\.message)
-        var attempt = 1
-        let recording: PipelineStore.BatchRecording
-        while true {
-            do {
-                recording = try await store.recordResults(messages, now: Date())
-                break
-            } catch where TransientConflict.matches(error) && attempt < 5 {
-                attempt += 1
-            }
-        }
+        let recording = try await store.recordResults(results.map(\.message), now: Date())
         await outbox.publish(recording.outbox)
+        var applied: [StepResultMessage.Kind: Int] = [:]
+        var ignored = 0
         for (result, outcome) in zip(results, recording.outcomes) {
-            var logger = self.logger
-            logger[metadataKey: LogKeys.taskID] = "\(result.message.taskID)"
-            logger[metadataKey: LogKeys.stepID] = "\(result.message.stepID)"
-            logger[metadataKey: LogKeys.stepName] = "\(result.message.stepName)"
             do {
                 try result.delivery.ack()
             } catch {
-                logger.debug("acknowledgement failed", metadata: [LogKeys.error: "\(String(reflecting: error))"])
+                logger.debug("acknowledgement failed", metadata: [LogKeys.stepID: "\(result.message.stepID)", LogKeys.error: "\(String(reflecting: error))"])
             }
             switch outcome {
             case .applied:
-                Counter(label: "tasker.finalizer.results", dimensions: [("outcome", result.message.kind.rawValue)]).increment()
+                applied[result.message.kind, default: 0] += 1
             case .ignored(let reason):
-                Counter(label: "tasker.finalizer.results", dimensions: [("outcome", "ignored")]).increment()
-                logger.debug("result ignored", metadata: ["tasker.reason": "\(reason)"])
+                ignored += 1
+                logger.debug(
+                    "result ignored",
+                    metadata: [
+                        LogKeys.taskID: "\(result.message.taskID)", LogKeys.stepID: "\(result.message.stepID)",
+                        LogKeys.stepName: "\(result.message.stepName)", "tasker.reason": "\(reason)",
+                    ])
             }
         }
+        for (kind, count) in applied {
+            Counter(label: "tasker.finalizer.results", dimensions: [("outcome", kind.rawValue)]).increment(by: count)
+        }
+        if ignored > 0 { Counter(label: "tasker.finalizer.results", dimensions: [("outcome", "ignored")]).increment(by: ignored) }
         Recorder(label: "tasker.finalizer.batch_size").record(results.count)
         for (task, state) in recording.finishedTasks {
             logger.debug("task finished", metadata: [LogKeys.taskID: "\(task)", "tasker.task.state": "\(state.rawValue)"])

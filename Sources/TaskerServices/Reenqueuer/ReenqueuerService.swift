@@ -43,10 +43,11 @@ public final class ReenqueuerService: Service {
                 let outbox = OutboxPublisher(connection: publisher, store: store, logger: logger)
                 await withDiscardingTaskGroup { group in
                     group.addTask {
-                        await BoundedConsumption.run(events, concurrency: 1, logger: self.logger) { delivery in
-                            // Any retry_scheduled event may move the earliest retry forward: re-check now.
+                        await BatchedConsumption.run(events, maxBatch: 100, concurrentBatches: 1, logger: self.logger) { batch in
+                            // Any retry_scheduled event may move the earliest retry forward: re-check
+                            // now, once for however many arrived together.
                             self.wake.wake()
-                            try? delivery.ack()
+                            for delivery in batch { try? delivery.ack() }
                         }
                     }
                     // Both loops sleep between rounds: cancel them on graceful shutdown rather than waiting.

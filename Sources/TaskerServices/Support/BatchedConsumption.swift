@@ -8,8 +8,10 @@ internal import TaskerCore
 /// `concurrentBatches` calls run at once. Under load a batch costs one transaction for many
 /// messages; when idle a batch is a single message and nothing waits for a timer.
 ///
-/// Shutdown works like ``BoundedConsumption``: stop taking deliveries, let running batches
-/// finish and acknowledge, then cancel the consumer (which returns unstarted deliveries).
+/// On graceful shutdown (or cancellation) it stops taking deliveries, lets the running batches
+/// finish and acknowledge, and only then cancels the consumer: cancelling first would close the
+/// channel and drop those acknowledgements. Deliveries prefetched but not started go back to
+/// the queue.
 public enum BatchedConsumption {
     public static func run(
         _ consumer: AMQPConsumer,
