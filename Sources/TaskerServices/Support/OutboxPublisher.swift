@@ -19,24 +19,18 @@ public struct OutboxPublisher: Sendable {
         self.logger = logger
     }
 
-    /// Publishes `entries` concurrently and deletes the ones the broker confirmed.
+    /// Publishes `entries` concurrently and deletes the ones the broker confirmed; the others
+    /// stay for the relay.
     public func publish(_ entries: [OutboxEntry]) async {
         guard !entries.isEmpty else { return }
-        do {
-            try await Self.publishAll(entries.map(\.message), on: connection)
-            try await store.deleteOutbox(entries.map(\.id))
-        } catch {
-            logger.debug("outbox publish failed; the relay will retry", metadata: [LogKeys.error: "\(String(reflecting: error))"])
+        let confirmed = await Self.publishEach(entries, on: connection, logger: logger)
+        if confirmed.count < entries.count {
+            logger.debug("outbox rows not published; the relay will retry", metadata: ["tasker.messages": "\(entries.count - confirmed.count)"])
         }
-    }
-
-    /// Publishes messages with confirms, all in flight at once; throws if any one fails.
-    public static func publishAll(_ messages: [OutboundMessage], on connection: AMQPConnection) async throws {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for message in messages {
-                group.addTask { try await publish(message, on: connection) }
-            }
-            try await group.waitForAll()
+        do {
+            try await store.deleteOutbox(Array(confirmed))
+        } catch {
+            logger.debug("published outbox rows not deleted; the relay will publish them again", metadata: [LogKeys.error: "\(String(reflecting: error))"])
         }
     }
 
