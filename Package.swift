@@ -43,6 +43,7 @@ let package = Package(
                 "TaskerCore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -110,6 +111,16 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        // MARK: A standalone reproduction of postgres-nio's pool after a server restart (docs/operations.md).
+        .executableTarget(
+            name: "postgres-pool-restart-repro",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            path: "repro/PostgresPoolRestart",
             swiftSettings: swiftSettings
         ),
         // MARK: Tests. Pure logic runs without services; the others need PostgreSQL / RabbitMQ.

@@ -40,27 +40,28 @@ struct PipelineHarness: Sendable {
         var logger = Logger(label: "tasker.pipeline-tests")
         logger.logLevel = ProcessInfo.processInfo.environment["TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
         let database = try DatabaseConfiguration.fromEnvironment()
-        let client = database.makeClient(logger: logger)
+        let pool = Database(configuration: database, logger: logger)
+        let client = pool.currentClient
         let amqp = try AMQPConfiguration(
             url: ProcessInfo.processInfo.environment["AMQP_URL"] ?? "amqp://tasker:tasker@127.0.0.1:5673/%2f", connectionName: "pipeline-test")
         let harness = PipelineHarness(
-            topology: topology, namespace: namespace, client: client, store: PostgresTaskStore(client: client, logger: logger),
+            topology: topology, namespace: namespace, client: client, store: PostgresTaskStore(database: pool, logger: logger),
             amqp: amqp, logger: logger)
 
         var pipeline = PipelineConfiguration(amqp: amqp, topology: topology, concurrency: 16)
         pipeline.sweeperGraceSeconds = 2
         pipeline.maintenanceIntervalSeconds = 0.5
         var services: [any Service] = [
-            CoordinatorService(client: client, configuration: pipeline, logger: logger),
-            ReenqueuerService(client: client, configuration: pipeline, logger: logger),
+            CoordinatorService(database: pool, configuration: pipeline, logger: logger),
+            ReenqueuerService(database: pool, configuration: pipeline, logger: logger),
         ]
-        for _ in 0..<options.finalizers { services.append(FinalizerService(client: client, configuration: pipeline, logger: logger)) }
+        for _ in 0..<options.finalizers { services.append(FinalizerService(database: pool, configuration: pipeline, logger: logger)) }
         if options.runWorkers {
             for _ in 0..<options.workers { services.append(harness.makeWorker(concurrency: options.workerConcurrency)) }
         }
 
         return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
+            group.addTask { try await pool.run() }
             defer { group.cancelAll() }
             try await PostgresMigrator(client: client, logger: logger).migrate(try Migration.load(from: root.appendingPathComponent("migrations")))
             try await harness.registerTemplates(extra: extraTemplates)

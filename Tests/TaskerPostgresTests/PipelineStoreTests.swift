@@ -26,7 +26,7 @@ import TaskerPostgres
 
     @Test func startDispatchesRootsAndWritesTheOutbox() async throws {
         try await withIsolatedStore { tasks in
-            let store = PipelineStore(client: tasks.client, topology: WireTopology(prefix: "t"), logger: testLogger)
+            let store = PipelineStore(database: tasks.database, topology: WireTopology(prefix: "t"), logger: testLogger)
             let (detail, start) = try await started(store)
             #expect(detail.task.state == .inProgress)
             #expect(detail.steps.map(\.state) == [.enqueued, .pending, .pending, .pending])
@@ -43,7 +43,7 @@ import TaskerPostgres
 
     @Test func aBatchStoresEachIdentityOnceSkipsUnregisteredTemplatesAndDeadlinesFollowEachStep() async throws {
         try await withIsolatedStore { tasks in
-            let store = PipelineStore(client: tasks.client, topology: WireTopology(prefix: "t"), logger: testLogger)
+            let store = PipelineStore(database: tasks.database, topology: WireTopology(prefix: "t"), logger: testLogger)
             let twoRoots = try uniqueTemplate("""
                 name: two_roots
                 namespace: NAMESPACE
@@ -86,7 +86,7 @@ import TaskerPostgres
 
     @Test func oneBatchOfResultsAcrossTasksFinishesEachOnceAndIgnoresItsDuplicates() async throws {
         try await withIsolatedStore { tasks in
-            let store = PipelineStore(client: tasks.client, topology: WireTopology(prefix: "t"), logger: testLogger)
+            let store = PipelineStore(database: tasks.database, topology: WireTopology(prefix: "t"), logger: testLogger)
             let single = try uniqueTemplate("""
                 name: single
                 namespace: NAMESPACE
@@ -119,7 +119,7 @@ import TaskerPostgres
 
     @Test func duplicateAndStaleResultsAreIgnored() async throws {
         try await withIsolatedStore { tasks in
-            let store = PipelineStore(client: tasks.client, topology: WireTopology(prefix: "t"), logger: testLogger)
+            let store = PipelineStore(database: tasks.database, topology: WireTopology(prefix: "t"), logger: testLogger)
             let (detail, _) = try await started(store)
             let root = detail.steps[0]
             // Completion arrives before "started": the start is recorded implicitly.
@@ -140,7 +140,7 @@ import TaskerPostgres
 
     @Test func concurrentParentCompletionsDispatchTheJoinExactlyOnce() async throws {
         try await withIsolatedStore { tasks in
-            let store = PipelineStore(client: tasks.client, topology: WireTopology(prefix: "t"), logger: testLogger)
+            let store = PipelineStore(database: tasks.database, topology: WireTopology(prefix: "t"), logger: testLogger)
             for _ in 0..<10 {
                 let (detail, _) = try await started(store)
                 _ = try await store.recordResult(result(.completed, detail.steps[0]), now: now)
@@ -163,7 +163,7 @@ import TaskerPostgres
 
     @Test func failuresRetryThenErrorAndTheTaskFails() async throws {
         try await withIsolatedStore { tasks in
-            let store = PipelineStore(client: tasks.client, topology: WireTopology(prefix: "t"), logger: testLogger)
+            let store = PipelineStore(database: tasks.database, topology: WireTopology(prefix: "t"), logger: testLogger)
             let (detail, _) = try await started(store)
             let root = detail.steps[0]
             let failed = try await store.recordResult(result(.failed, root, errorKind: .retryable), now: now)
@@ -185,7 +185,7 @@ import TaskerPostgres
 
     @Test func sweeperFailsAbandonedAttemptsAsTimeouts() async throws {
         try await withIsolatedStore { tasks in
-            let store = PipelineStore(client: tasks.client, topology: WireTopology(prefix: "t"), logger: testLogger)
+            let store = PipelineStore(database: tasks.database, topology: WireTopology(prefix: "t"), logger: testLogger)
             let (detail, _) = try await started(store)
             let root = detail.steps[0]
             _ = try await store.recordResult(result(.started, root), now: now)
@@ -199,7 +199,7 @@ import TaskerPostgres
 
     @Test func staleOutboxRowsAreRelayedAndAnUnpublishableRowDoesNotBlockTheOthers() async throws {
         try await withIsolatedStore { tasks in
-            let store = PipelineStore(client: tasks.client, topology: WireTopology(prefix: "t"), logger: testLogger)
+            let store = PipelineStore(database: tasks.database, topology: WireTopology(prefix: "t"), logger: testLogger)
             let (_, start) = try await started(store)
             let ids = start.outbox.map(\.id).sorted()
             let poison = ids[0]

@@ -11,14 +11,19 @@ func withStore<T: Sendable>(
 ) async throws -> T {
     var configuration = try DatabaseConfiguration.fromEnvironment()
     if let database { configuration.database = database }
-    let client = configuration.makeClient(logger: testLogger)
+    let pool = Database(configuration: configuration, logger: testLogger)
     return try await withThrowingTaskGroup(of: Void.self) { group in
-        group.addTask { await client.run() }
+        group.addTask { try await pool.run() }
         defer { group.cancelAll() }
         let migrations = try Migration.load(from: TestPaths.migrations)
-        try await PostgresMigrator(client: client, logger: testLogger).migrate(migrations)
-        return try await body(PostgresTaskStore(client: client, logger: testLogger))
+        try await PostgresMigrator(client: pool.currentClient, logger: testLogger).migrate(migrations)
+        return try await body(PostgresTaskStore(database: pool, logger: testLogger))
     }
+}
+
+extension PostgresTaskStore {
+    /// The pool's postgres-nio client, for tests that inspect rows directly.
+    var client: PostgresClient { database.currentClient }
 }
 
 /// Runs `body` with a client connected to a brand-new database, dropped afterwards.

@@ -85,18 +85,19 @@ public struct DatabaseConfiguration: Sendable, Hashable, CustomStringConvertible
         )
         configuration.options.maximumConnections = maximumConnections
         configuration.options.connectTimeout = .seconds(5)
+        // postgres-nio 1.33 strands queued requests when its last connection closes and the
+        // minimum is 0 (vapor/postgres-nio#657; repro/PostgresPoolRestart): keep one open.
+        configuration.options.minimumConnections = min(1, maximumConnections - 1)
         return configuration
     }
 
     /// A postgres-nio client for this configuration; call `run()` on it (in a task group or service group).
+    /// Services use ``Database``, which adds deadlines and replaces a wedged pool.
     ///
-    /// The client's background logger is raised to `error`: postgres-nio warns when a query is
-    /// leased while `run()` is still starting in a sibling task, which structured start-up always
-    /// races. Failures still surface as errors thrown from queries.
+    /// The pool logs with `logger` as it is: its warnings (connections that fail or close) must
+    /// be seen in production.
     public func makeClient(logger: Logger) -> PostgresClient {
-        var background = logger
-        if background.logLevel < .error { background.logLevel = .error }
-        return PostgresClient(configuration: clientConfiguration, backgroundLogger: background)
+        PostgresClient(configuration: clientConfiguration, backgroundLogger: logger)
     }
 
     /// The location without the password, for logs.

@@ -34,7 +34,10 @@ extension PipelineStore {
     /// Removes published rows.
     public func deleteOutbox(_ ids: [Int64]) async throws {
         guard !ids.isEmpty else { return }
-        try await client.query("DELETE FROM outbox WHERE id = ANY(\(ids))", logger: logger)
+        let logger = self.logger
+        try await database.withConnection { connection in
+            _ = try await connection.query("DELETE FROM outbox WHERE id = ANY(\(ids))", logger: logger)
+        }
     }
 
     /// What one relay pass did.
@@ -51,7 +54,7 @@ extension PipelineStore {
     /// to their own exchanges): locks up to `limit` of them, hands them to `publish`, which returns the
     /// ids the broker confirmed; deletes those and postpones the rest.
     public func relayStaleOutbox(
-        olderThan: Date, limit: Int, publish: ([OutboxEntry]) async -> Set<Int64>
+        olderThan: Date, limit: Int, publish: @escaping @Sendable ([OutboxEntry]) async -> Set<Int64>
     ) async throws -> RelayPass {
         try await tasks.inTransaction { connection in
             let rows = try await connection.query(
@@ -83,6 +86,9 @@ extension PipelineStore {
 
     /// Rows waiting in the outbox.
     public func outboxCount() async throws -> Int {
-        try await client.query("SELECT count(*)::int8 FROM outbox", logger: logger).collectFirst(Int.self) ?? 0
+        let logger = self.logger
+        return try await database.withConnection { connection in
+            try await connection.query("SELECT count(*)::int8 FROM outbox", logger: logger).collectFirst(Int.self) ?? 0
+        }
     }
 }

@@ -25,9 +25,12 @@ extension PipelineStore {
 
     /// The earliest retry time of any step waiting for one.
     public func nextRetryAt() async throws -> Date? {
-        try await client.query(
-            "SELECT min(next_retry_at) FROM steps WHERE state = 'waiting_for_retry'", logger: logger
-        ).collectFirst(Date?.self) ?? nil
+        let logger = self.logger
+        return try await database.withConnection { connection in
+            try await connection.query(
+                "SELECT min(next_retry_at) FROM steps WHERE state = 'waiting_for_retry'", logger: logger
+            ).collectFirst(Date?.self) ?? nil
+        }
     }
 
     /// Handles attempts whose deadline passed `grace` seconds ago without a result: a running

@@ -1,6 +1,6 @@
 internal import Foundation
 public import Logging
-public import PostgresNIO
+internal import PostgresNIO
 public import TaskerCore
 
 /// The database side of the distributed pipeline: every state change the coordinator,
@@ -13,10 +13,10 @@ public struct PipelineStore: Sendable {
     public let tasks: PostgresTaskStore
     public let topology: WireTopology
     let logger: Logger
-    var client: PostgresClient { tasks.client }
+    var database: Database { tasks.database }
 
-    public init(client: PostgresClient, topology: WireTopology = .init(), logger: Logger) {
-        self.tasks = PostgresTaskStore(client: client, logger: logger)
+    public init(database: Database, topology: WireTopology = .init(), logger: Logger) {
+        self.tasks = PostgresTaskStore(database: database, logger: logger)
         self.topology = topology
         self.logger = logger
     }

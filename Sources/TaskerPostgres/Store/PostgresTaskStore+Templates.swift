@@ -10,7 +10,8 @@ extension PostgresTaskStore {
     public func registerTemplate(_ template: TaskTemplate) async throws -> TemplateRegistration {
         let version = template.version
         let hash = template.contentHash
-        let inserted = try await client.query(
+        let logger = self.logger
+        let inserted = try await database.withConnection { connection in try await connection.query(
             """
             INSERT INTO task_templates (namespace, name, version, version_major, version_minor, version_patch, version_pre,
                                         definition, content_hash)
@@ -20,18 +21,21 @@ extension PostgresTaskStore {
             RETURNING id
             """,
             logger: logger
-        ).collectFirst(Int64.self)
+        ).collectFirst(Int64.self) }
         if let inserted { return TemplateRegistration(id: inserted, created: true) }
 
-        var existing: (Int64, String)?
-        let rows = try await client.query(
-            """
-            SELECT id, content_hash FROM task_templates
-            WHERE namespace = \(template.namespace) AND name = \(template.name) AND version = \(version.description)
-            """,
-            logger: logger
-        )
-        for try await row in rows.decode((Int64, String).self) { existing = row }
+        let existing = try await database.withConnection { connection in
+            let rows = try await connection.query(
+                """
+                SELECT id, content_hash FROM task_templates
+                WHERE namespace = \(template.namespace) AND name = \(template.name) AND version = \(version.description)
+                """,
+                logger: logger
+            )
+            var existing: (Int64, String)?
+            for try await row in rows.decode((Int64, String).self) { existing = row }
+            return existing
+        }
         guard let existing else { throw StoreError(.templateNotFound, "template \(template.key) vanished while registering") }
         guard existing.1 == hash else {
             throw StoreError(.templateConflict, "template \(template.key) is already registered with different content; bump its version")
@@ -41,15 +45,18 @@ extension PostgresTaskStore {
 
     /// Every registered template, re-validated from its stored definition.
     public func loadTemplates() async throws -> [TaskTemplate] {
-        var templates: [TaskTemplate] = []
-        let rows = try await client.query(
-            "SELECT namespace, name, version, definition::text FROM task_templates ORDER BY namespace, name, id",
-            logger: logger
-        )
-        for try await (namespace, name, version, definition) in rows.decode((String, String, String, String).self) {
-            let label = "registry:\(namespace)/\(name)@\(version)"
-            templates.append(try TemplateLoader().load(document: try JSONValue.parse(definition), file: label))
+        let logger = self.logger
+        let stored = try await database.withConnection { connection in
+            let rows = try await connection.query(
+                "SELECT namespace, name, version, definition::text FROM task_templates ORDER BY namespace, name, id",
+                logger: logger
+            )
+            var stored: [(label: String, definition: String)] = []
+            for try await (namespace, name, version, definition) in rows.decode((String, String, String, String).self) {
+                stored.append(("registry:\(namespace)/\(name)@\(version)", definition))
+            }
+            return stored
         }
-        return templates
+        return try stored.map { try TemplateLoader().load(document: try JSONValue.parse($0.definition), file: $0.label) }
     }
 }

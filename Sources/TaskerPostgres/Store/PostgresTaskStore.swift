@@ -11,17 +11,17 @@ public import TaskerCore
 /// current state. All SQL goes through `PostgresQuery` interpolation (bound parameters).
 ///
 /// ```swift
-/// let store = PostgresTaskStore(client: client, logger: logger)
+/// let store = PostgresTaskStore(database: database, logger: logger)
 /// let created = try await store.createTask(plan)
 /// try await store.transitionTask(created.taskID, to: .inProgress)
 /// ```
-/// - Important: `client.run()` must be running while the store is used.
+/// - Important: `database.run()` must be running while the store is used.
 public struct PostgresTaskStore: Sendable {
-    public let client: PostgresClient
+    public let database: Database
     let logger: Logger
 
-    public init(client: PostgresClient, logger: Logger) {
-        self.client = client
+    public init(database: Database, logger: Logger) {
+        self.database = database
         self.logger = logger
     }
 
@@ -32,13 +32,15 @@ public struct PostgresTaskStore: Sendable {
     /// back by PostgreSQL and is run again, up to `attempts` times in all; `body` must
     /// therefore be safe to run again (its database work is; anything else it does, like
     /// publishing, must be at-least-once).
+    /// The whole transaction has the database's deadline (``Database/callTimeout``); a missed
+    /// deadline throws ``DatabaseTimeout`` and is not run again here.
     func inTransaction<Result: Sendable>(
-        attempts: Int = 5, _ body: (PostgresConnection) async throws -> Result
+        attempts: Int = 5, _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         var attempt = 1
         while true {
             do {
-                return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+                return try await database.withTransaction(body)
             } catch let error as PostgresTransactionError {
                 let underlying: any Error = error.rollbackError == nil ? error.closureError ?? error : error
                 if TransientConflict.matches(underlying), attempt < attempts {
@@ -190,7 +192,8 @@ public struct PostgresTaskStore: Sendable {
     /// The task with its steps (in template order) and both audit trails.
     /// - Throws: ``StoreError`` `.notFound`.
     public func fetchTask(_ id: UUID) async throws -> TaskDetail {
-        try await client.withConnection { connection in
+        let logger = self.logger
+        return try await database.withConnection { connection in
             try await Self.fetchTask(id, on: connection, logger: logger)
         }
     }

@@ -1,11 +1,11 @@
 internal import Foundation
 public import Logging
 internal import Metrics
-public import PostgresNIO
+public import TaskerPostgres
 public import ServiceLifecycle
 internal import TaskerAMQP
 internal import TaskerCore
-internal import TaskerPostgres
+
 internal import TaskerWorker
 internal import Synchronization
 
@@ -20,7 +20,7 @@ internal import Synchronization
 /// (`task.request_rejected`) and answered with every error; a body that is not a JSON request
 /// goes to the dead-letter queue with the reason. The coordinator never stops on bad input.
 public final class CoordinatorService: Service {
-    let client: PostgresClient
+    let database: Database
     let configuration: PipelineConfiguration
     let logger: Logger
     let store: PipelineStore
@@ -28,11 +28,11 @@ public final class CoordinatorService: Service {
     /// Namespaces whose worker queue this coordinator has declared.
     private let declaredNamespaces = Mutex<Set<String>>([])
 
-    public init(client: PostgresClient, configuration: PipelineConfiguration, logger: Logger) {
-        self.client = client
+    public init(database: Database, configuration: PipelineConfiguration, logger: Logger) {
+        self.database = database
         self.configuration = configuration
         self.logger = logger
-        self.store = PipelineStore(client: client, topology: configuration.topology, logger: logger)
+        self.store = PipelineStore(database: database, topology: configuration.topology, logger: logger)
         self.templates = TemplateCache(store: store.tasks, logger: logger)
     }
 

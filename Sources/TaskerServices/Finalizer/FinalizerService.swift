@@ -1,11 +1,11 @@
 internal import Foundation
 public import Logging
 internal import Metrics
-public import PostgresNIO
+public import TaskerPostgres
 public import ServiceLifecycle
 internal import TaskerAMQP
 internal import TaskerCore
-internal import TaskerPostgres
+
 internal import TaskerWorker
 
 /// Records step results and moves tasks forward.
@@ -18,16 +18,16 @@ internal import TaskerWorker
 /// pipelined confirms and the batch acknowledged. Any number of finalizers may run: tasks are
 /// locked in id order, so a fan-in step is dispatched exactly once and batches cannot deadlock.
 public final class FinalizerService: Service {
-    let client: PostgresClient
+    let database: Database
     let configuration: PipelineConfiguration
     let logger: Logger
     let store: PipelineStore
 
-    public init(client: PostgresClient, configuration: PipelineConfiguration, logger: Logger) {
-        self.client = client
+    public init(database: Database, configuration: PipelineConfiguration, logger: Logger) {
+        self.database = database
         self.configuration = configuration
         self.logger = logger
-        self.store = PipelineStore(client: client, topology: configuration.topology, logger: logger)
+        self.store = PipelineStore(database: database, topology: configuration.topology, logger: logger)
     }
 
     public func run() async throws {

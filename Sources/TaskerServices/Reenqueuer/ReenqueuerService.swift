@@ -1,11 +1,11 @@
 internal import Foundation
 public import Logging
 internal import Metrics
-public import PostgresNIO
+public import TaskerPostgres
 public import ServiceLifecycle
 internal import TaskerAMQP
 internal import TaskerCore
-internal import TaskerPostgres
+
 internal import TaskerWorker
 
 /// Runs each retry at its `next_retry_at`, and keeps the pipeline whole.
@@ -20,17 +20,17 @@ internal import TaskerWorker
 /// outbox relay (rows left behind by a crash between commit and publish are published).
 /// Several reenqueuers may run; `SKIP LOCKED` keeps them apart.
 public final class ReenqueuerService: Service {
-    let client: PostgresClient
+    let database: Database
     let configuration: PipelineConfiguration
     let logger: Logger
     let store: PipelineStore
     let wake = WakeSignal()
 
-    public init(client: PostgresClient, configuration: PipelineConfiguration, logger: Logger) {
-        self.client = client
+    public init(database: Database, configuration: PipelineConfiguration, logger: Logger) {
+        self.database = database
         self.configuration = configuration
         self.logger = logger
-        self.store = PipelineStore(client: client, topology: configuration.topology, logger: logger)
+        self.store = PipelineStore(database: database, topology: configuration.topology, logger: logger)
     }
 
     public func run() async throws {

@@ -45,18 +45,19 @@ struct PipelineBenchCommand: AsyncParsableCommand {
         var pipeline = try service.pipeline()
         pipeline.topology = WireTopology(prefix: "bench-\(suffix)")
         pipeline.concurrency = service.resolvedConcurrency(default: 2)
-        let client = try database.configuration().makeClient(logger: logger)
+        let pool = try database.makeDatabase(logger: logger)
+        let client = pool.currentClient
         let widthList = widths.split(separator: ",").compactMap { Int($0) }
 
         var table = BenchTable()
         var figures: [String: JSONValue] = [:]
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
+            group.addTask { try await pool.run() }
             defer { group.cancelAll() }
             if let directory = Migration.locateDirectory() {
                 try await PostgresMigrator(client: client, logger: logger).migrate(try Migration.load(from: directory))
             }
-            let store = PostgresTaskStore(client: client, logger: logger)
+            let store = PostgresTaskStore(database: pool, logger: logger)
             for yaml in BenchTemplates.all(namespace: namespace, widths: widthList) + [BenchTemplates.nap(namespace: napNamespace)] {
                 try await store.registerTemplate(try TemplateLoader().load(yaml: yaml, file: "bench"))
             }
@@ -64,9 +65,9 @@ struct PipelineBenchCommand: AsyncParsableCommand {
                 try await TaskerTopology.declare(on: connection, topology: pipeline.topology, namespaces: [namespace, napNamespace])
             }
             var services: [any Service] = [
-                CoordinatorService(client: client, configuration: pipeline, logger: logger),
-                FinalizerService(client: client, configuration: pipeline, logger: logger),
-                ReenqueuerService(client: client, configuration: pipeline, logger: logger),
+                CoordinatorService(database: pool, configuration: pipeline, logger: logger),
+                FinalizerService(database: pool, configuration: pipeline, logger: logger),
+                ReenqueuerService(database: pool, configuration: pipeline, logger: logger),
             ]
             for _ in 0..<workers {
                 var worker = WorkerService.Configuration(amqp: pipeline.amqp)

@@ -16,10 +16,10 @@ struct OrchestrationServiceOptions: ParsableArguments {
     @OptionGroup var service: ServiceOptions
 
     /// Runs the PostgreSQL client and the service `make` builds until SIGTERM/SIGINT.
-    func run(label: String, _ make: (PostgresClient, PipelineConfiguration, Logger) -> any Service) async throws {
+    func run(label: String, _ make: (Database, PipelineConfiguration, Logger) -> any Service) async throws {
         let logger = logging.makeLogger(label: label)
-        let client = try database.configuration().makeClient(logger: logger)
-        try await ServiceRunner.run([client, make(client, try service.pipeline(), logger)], logger: logger)
+        let pool = try database.makeDatabase(logger: logger)
+        try await ServiceRunner.run([pool, make(pool, try service.pipeline(), logger)], logger: logger)
     }
 }
 
@@ -29,7 +29,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
     @OptionGroup var options: OrchestrationServiceOptions
 
     func run() async throws {
-        try await options.run(label: "tasker.coordinator") { CoordinatorService(client: $0, configuration: $1, logger: $2) }
+        try await options.run(label: "tasker.coordinator") { CoordinatorService(database: $0, configuration: $1, logger: $2) }
     }
 }
 
@@ -39,7 +39,7 @@ struct FinalizerCommand: AsyncParsableCommand {
     @OptionGroup var options: OrchestrationServiceOptions
 
     func run() async throws {
-        try await options.run(label: "tasker.finalizer") { FinalizerService(client: $0, configuration: $1, logger: $2) }
+        try await options.run(label: "tasker.finalizer") { FinalizerService(database: $0, configuration: $1, logger: $2) }
     }
 }
 
@@ -49,7 +49,7 @@ struct ReenqueuerCommand: AsyncParsableCommand {
     @OptionGroup var options: OrchestrationServiceOptions
 
     func run() async throws {
-        try await options.run(label: "tasker.reenqueuer") { ReenqueuerService(client: $0, configuration: $1, logger: $2) }
+        try await options.run(label: "tasker.reenqueuer") { ReenqueuerService(database: $0, configuration: $1, logger: $2) }
     }
 }
 
@@ -115,7 +115,6 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = logging.makeLogger(label: "tasker")
-        let dbConfiguration = try database.configuration()
         if let directory = Migration.locateDirectory() {
             let files = try Migration.load(from: directory)
             _ = try await database.withClient(logger: logger) { client in
@@ -125,18 +124,18 @@ struct RunCommand: AsyncParsableCommand {
         if let templates {
             let loaded = try TemplateFiles.load([templates], with: TemplateLoader(environment: ProcessInfo.processInfo.environment["TASKER_ENV"]))
             let valid = try loaded.map { try $0.result.get() }
-            try await database.withClient(logger: logger) { client in
-                let store = PostgresTaskStore(client: client, logger: logger)
+            try await database.withDatabase(logger: logger) { database in
+                let store = PostgresTaskStore(database: database, logger: logger)
                 for template in valid { try await store.registerTemplate(template) }
             }
         }
-        let client = dbConfiguration.makeClient(logger: logger)
+        let pool = try database.makeDatabase(logger: logger)
         let pipeline = try service.pipeline()
         try await ServiceRunner.run([
-            client,
-            CoordinatorService(client: client, configuration: pipeline, logger: logger),
-            FinalizerService(client: client, configuration: pipeline, logger: logger),
-            ReenqueuerService(client: client, configuration: pipeline, logger: logger),
+            pool,
+            CoordinatorService(database: pool, configuration: pipeline, logger: logger),
+            FinalizerService(database: pool, configuration: pipeline, logger: logger),
+            ReenqueuerService(database: pool, configuration: pipeline, logger: logger),
             WorkerService(configuration: try worker.configuration(service: service), registry: WorkerOptions.registry(), logger: logger),
         ], logger: logger)
     }

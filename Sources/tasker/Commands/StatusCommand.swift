@@ -18,8 +18,8 @@ struct StatusCommand: AsyncParsableCommand {
     func run() async throws {
         guard let id = UUID(uuidString: taskID) else { throw ValidationError("not a task id: \(taskID)") }
         let logger = logging.makeLogger(label: "tasker.status")
-        let detail = try await database.withClient(logger: logger) { client in
-            try await PostgresTaskStore(client: client, logger: logger).fetchTask(id)
+        let detail = try await database.withDatabase(logger: logger) { database in
+            try await PostgresTaskStore(database: database, logger: logger).fetchTask(id)
         }
         if json {
             print(TaskReport(detail).json.canonicalString)

@@ -49,8 +49,8 @@ struct SubmitCommand: AsyncParsableCommand {
         }
         print("\(reply.status == .duplicate ? "duplicate of" : "created") task \(taskID)")
         guard wait else { return }
-        let detail = try await database.withClient(logger: logger) { client in
-            try await TaskWatcher.follow(taskID, store: PostgresTaskStore(client: client, logger: logger), timeout: timeout)
+        let detail = try await database.withDatabase(logger: logger) { database in
+            try await TaskWatcher.follow(taskID, store: PostgresTaskStore(database: database, logger: logger), timeout: timeout)
         }
         print(TaskReport(detail).text)
         if detail.task.state != .complete { throw ExitCode(1) }

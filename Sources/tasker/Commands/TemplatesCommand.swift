@@ -70,8 +70,8 @@ struct TemplatesCommand: AsyncParsableCommand {
                 }
             }
             let registered = templates
-            try await database.withClient(logger: logger) { client in
-                let store = PostgresTaskStore(client: client, logger: logger)
+            try await database.withDatabase(logger: logger) { database in
+                let store = PostgresTaskStore(database: database, logger: logger)
                 for template in registered {
                     let registration = try await store.registerTemplate(template)
                     print("\(registration.created ? "registered" : "unchanged ") \(template.key)")

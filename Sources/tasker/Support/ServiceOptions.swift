@@ -42,15 +42,21 @@ struct ServiceOptions: ParsableArguments {
 }
 
 /// Runs services in one ServiceGroup that stops gracefully on SIGTERM and SIGINT.
+///
+/// Services shut down in reverse order (so list the database first: it stops last). A graceful
+/// shutdown that takes longer than `TASKER_SHUTDOWN_DRAIN_SECONDS` (default 25) is escalated to
+/// cancellation, and cancellation that takes longer than 5 s more ends the process: SIGTERM
+/// always ends it, even if a dependency hangs.
 enum ServiceRunner {
     static func run(_ services: [any Service], logger: Logger) async throws {
-        let group = ServiceGroup(
-            configuration: ServiceGroupConfiguration(
-                services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger
-            )
+        var configuration = ServiceGroupConfiguration(
+            services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
         )
-        try await group.run()
+        let drain = ProcessInfo.processInfo.environment["TASKER_SHUTDOWN_DRAIN_SECONDS"].flatMap(Double.init) ?? 25
+        configuration.maximumGracefulShutdownDuration = .milliseconds(Int64(max(drain, 0) * 1_000))
+        configuration.maximumCancellationDuration = .seconds(5)
+        try await ServiceGroup(configuration: configuration).run()
     }
 }

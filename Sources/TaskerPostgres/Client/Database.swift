@@ -1,0 +1,224 @@
+public import Logging
+public import PostgresNIO
+public import ServiceLifecycle
+internal import Synchronization
+
+/// The PostgreSQL connection pool of a Tasker process: postgres-nio's `PostgresClient` with a
+/// deadline on every call, a readiness flag, and a supervisor that replaces a wedged pool.
+///
+/// After a server restart postgres-nio 1.33's pool was seen to stop serving leases for good
+/// (docs/operations.md, "Database restarts"). So every call here has a deadline
+/// (``callTimeout``); a call that misses it throws ``DatabaseTimeout`` and the pool it used is
+/// replaced by a fresh one (at most once per ``callTimeout``). While no call succeeds the
+/// database is reported not ready; an idle process probes it every ``probeInterval``.
+///
+/// ```swift
+/// let database = Database(configuration: try .fromEnvironment(), logger: logger)
+/// // run `database` in the ServiceGroup before (i.e. listed before) the services that use it
+/// try await database.withTransaction { connection in try await connection.query("SELECT 1", logger: logger) }
+/// ```
+public final class Database: Service, Sendable {
+    public let configuration: DatabaseConfiguration
+    /// The deadline of every call (a whole transaction counts as one call).
+    public let callTimeout: Duration
+    /// How often an idle process checks that the database answers.
+    public let probeInterval: Duration
+    let logger: Logger
+
+    private struct Pool {
+        var client: PostgresClient
+        var generation: Int
+        var runner: Task<Void, Never>?
+    }
+
+    private struct State {
+        var pool: Pool
+        var ready = false
+        var replacementRequested = false
+        var lastReplacement: ContinuousClock.Instant?
+        var lastSuccess: ContinuousClock.Instant?
+    }
+
+    private let state: Mutex<State>
+    private let wake: AsyncStream<Void>.Continuation
+    private let wakes: AsyncStream<Void>
+
+    public init(
+        configuration: DatabaseConfiguration,
+        logger: Logger,
+        callTimeout: Duration = .seconds(15),
+        probeInterval: Duration = .seconds(5)
+    ) {
+        self.configuration = configuration
+        self.logger = logger
+        self.callTimeout = callTimeout
+        self.probeInterval = probeInterval
+        let client = configuration.makeClient(logger: logger)
+        self.state = Mutex(State(pool: Pool(client: client, generation: 1)))
+        (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// Whether the last call (or probe) succeeded: false while the database is unreachable or
+    /// the pool is being replaced.
+    public var isReady: Bool { state.withLock { $0.ready } }
+
+    /// The current postgres-nio client, for one-shot tools (migrations, benchmarks) that need
+    /// its API directly. Calls made on it have no deadline; services use the methods below.
+    public var currentClient: PostgresClient { state.withLock { $0.pool.client } }
+
+    /// How many pools this process has had (1 until a wedged pool was replaced).
+    public var generation: Int { state.withLock { $0.pool.generation } }
+
+    // MARK: Calls
+
+    /// Runs `body` in a transaction (BEGIN … COMMIT, ROLLBACK when it throws) within ``callTimeout``.
+    public func withTransaction<Result: Sendable>(
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        let logger = self.logger
+        return try await call("transaction") { client in
+            try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+        }
+    }
+
+    /// Runs `body` on one leased connection within ``callTimeout``.
+    public func withConnection<Result: Sendable>(
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        try await call("connection") { client in try await client.withConnection(body) }
+    }
+
+    /// Runs one query and collects its rows within ``callTimeout``.
+    public func query(_ query: PostgresQuery) async throws -> [PostgresRow] {
+        let logger = self.logger
+        return try await call("query") { client in
+            var rows: [PostgresRow] = []
+            for try await row in try await client.query(query, logger: logger) { rows.append(row) }
+            return rows
+        }
+    }
+
+    private func call<Result: Sendable>(
+        _ operation: String, _ body: @escaping @Sendable (PostgresClient) async throws -> Result
+    ) async throws -> Result {
+        let (client, generation) = state.withLock { ($0.pool.client, $0.pool.generation) }
+        do {
+            let result = try await Deadline.run(callTimeout, operation: operation) { try await body(client) }
+            succeeded()
+            return result
+        } catch let timeout as DatabaseTimeout {
+            logger.warning("database call missed its deadline", metadata: ["db.operation": "\(operation)", "db.timeout": "\(callTimeout)"])
+            requestReplacement(of: generation, reason: "\(timeout)")
+            throw timeout
+        } catch {
+            if Self.isConnectionFailure(error) { markNotReady(reason: "\(String(reflecting: error).prefix(200))") }
+            throw error
+        }
+    }
+
+    /// Whether `error` says the database is unavailable (unreachable, or a call missed its
+    /// deadline) rather than refusing a statement: retrying the same work elsewhere or later
+    /// may succeed; splitting a batch to find a bad element will not.
+    public static func isUnavailable(_ error: any Error) -> Bool {
+        error is DatabaseTimeout || isConnectionFailure(error)
+    }
+
+    /// Whether `error` says the database could not be reached.
+    static func isConnectionFailure(_ error: any Error) -> Bool {
+        if let error = error as? PostgresTransactionError {
+            return [error.beginError, error.closureError, error.commitError, error.rollbackError].contains { $0.map(isConnectionFailure) ?? false }
+        }
+        guard let error = error as? PSQLError else { return false }
+        return [.connectionError, .serverClosedConnection, .clientClosedConnection, .poolClosed, .uncleanShutdown].contains(error.code)
+    }
+
+    private func succeeded() {
+        let becameReady = state.withLock { state in
+            state.lastSuccess = .now
+            defer { state.ready = true }
+            return !state.ready
+        }
+        if becameReady { logger.info("database ready", metadata: ["db": "\(configuration)"]) }
+    }
+
+    private func markNotReady(reason: String) {
+        let wasReady = state.withLock { state in
+            defer { state.ready = false }
+            return state.ready
+        }
+        if wasReady { logger.warning("database not ready", metadata: ["db": "\(configuration)", "db.reason": "\(reason)"]) }
+    }
+
+    /// Asks the supervisor to replace pool `generation` (ignored if it was replaced already).
+    private func requestReplacement(of generation: Int, reason: String) {
+        markNotReady(reason: reason)
+        let requested = state.withLock { state in
+            guard state.pool.generation == generation, !state.replacementRequested else { return false }
+            state.replacementRequested = true
+            return true
+        }
+        if requested { wake.yield() }
+    }
+
+    // MARK: Supervision
+
+    /// Runs the pool until graceful shutdown or cancellation; replaces it when it is wedged and
+    /// probes the database when the process is idle.
+    public func run() async throws {
+        startRunner()
+        await withGracefulShutdownHandler {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await self.probeLoop() }
+                for await _ in wakes {
+                    await replaceIfRequested()
+                }
+                group.cancelAll()
+            }
+        } onGracefulShutdown: {
+            self.wake.finish()
+        }
+        let runner = state.withLock { $0.pool.runner }
+        runner?.cancel()
+        // A wedged pool may never end its run(); give it a moment, then leave it.
+        _ = try? await Deadline.run(.seconds(2), operation: "pool shutdown") { await runner?.value }
+    }
+
+    private func startRunner() {
+        state.withLock { state in
+            let client = state.pool.client
+            state.pool.runner = Task { await client.run() }
+        }
+    }
+
+    private func replaceIfRequested() async {
+        let minimumGap = callTimeout
+        let wait: Duration? = state.withLock { state in
+            guard state.replacementRequested else { return nil }
+            if let last = state.lastReplacement, last.duration(to: .now) < minimumGap { return minimumGap - last.duration(to: .now) }
+            return .zero
+        }
+        guard let wait else { return }
+        if wait > .zero { try? await Task.sleep(for: wait) }
+        let fresh = configuration.makeClient(logger: logger)
+        let (old, generation) = state.withLock { state in
+            let old = state.pool
+            state.pool = Pool(client: fresh, generation: old.generation + 1, runner: Task { await fresh.run() })
+            state.replacementRequested = false
+            state.lastReplacement = .now
+            return (old, state.pool.generation)
+        }
+        old.runner?.cancel()
+        logger.warning("database pool replaced after a missed deadline", metadata: ["db": "\(configuration)", "db.pool.generation": "\(generation)"])
+    }
+
+    /// Probes with `SELECT 1` when nothing succeeded for a ``probeInterval``: this finds a
+    /// wedged pool (and sets readiness) even when no work arrives.
+    private func probeLoop() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: probeInterval)
+            let idle = state.withLock { state in state.lastSuccess.map { $0.duration(to: .now) >= probeInterval } ?? true }
+            guard idle, !Task.isCancelled else { continue }
+            _ = try? await query("SELECT 1")
+        }
+    }
+}
