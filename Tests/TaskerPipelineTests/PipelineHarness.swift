@@ -24,6 +24,12 @@ struct PipelineHarness: Sendable {
         var workers = 1
         var workerConcurrency = 8
         var runWorkers = true
+        /// Run the coordinator, finalizers and reenqueuer in this process (off: the test runs them).
+        var runOrchestration = true
+        /// Seconds past a step's deadline before the sweeper acts (large: the sweeper never acts).
+        var sweeperGraceSeconds: Double = 2
+        /// The deadline of every database call.
+        var databaseTimeout: Duration = .seconds(15)
     }
 
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -40,7 +46,7 @@ struct PipelineHarness: Sendable {
         var logger = Logger(label: "tasker.pipeline-tests")
         logger.logLevel = ProcessInfo.processInfo.environment["TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
         let database = try DatabaseConfiguration.fromEnvironment()
-        let pool = Database(configuration: database, logger: logger)
+        let pool = Database(configuration: database, logger: logger, callTimeout: options.databaseTimeout, probeInterval: .seconds(1))
         let client = pool.currentClient
         let amqp = try AMQPConfiguration(
             url: ProcessInfo.processInfo.environment["AMQP_URL"] ?? "amqp://tasker:tasker@127.0.0.1:5673/%2f", connectionName: "pipeline-test")
@@ -49,13 +55,14 @@ struct PipelineHarness: Sendable {
             amqp: amqp, logger: logger)
 
         var pipeline = PipelineConfiguration(amqp: amqp, topology: topology, concurrency: 16)
-        pipeline.sweeperGraceSeconds = 2
+        pipeline.sweeperGraceSeconds = options.sweeperGraceSeconds
         pipeline.maintenanceIntervalSeconds = 0.5
-        var services: [any Service] = [
-            CoordinatorService(database: pool, configuration: pipeline, logger: logger),
-            ReenqueuerService(database: pool, configuration: pipeline, logger: logger),
-        ]
-        for _ in 0..<options.finalizers { services.append(FinalizerService(database: pool, configuration: pipeline, logger: logger)) }
+        var services: [any Service] = []
+        if options.runOrchestration {
+            services.append(CoordinatorService(database: pool, configuration: pipeline, logger: logger))
+            services.append(ReenqueuerService(database: pool, configuration: pipeline, logger: logger))
+            for _ in 0..<options.finalizers { services.append(FinalizerService(database: pool, configuration: pipeline, logger: logger)) }
+        }
         if options.runWorkers {
             for _ in 0..<options.workers { services.append(harness.makeWorker(concurrency: options.workerConcurrency)) }
         }
@@ -167,6 +174,24 @@ struct PipelineHarness: Sendable {
             }
         }
     }
+}
+
+/// Runs a bash script with `ops/lib.sh` sourced, from the package root; returns its standard output.
+@discardableResult
+func opsShell(_ script: String) async throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/bin/bash")
+    process.arguments = ["-c", ". ops/lib.sh; " + script]
+    process.currentDirectoryURL = PipelineHarness.root
+    let output = Pipe()
+    process.standardOutput = output
+    let status: Int32 = try await withCheckedThrowingContinuation { continuation in
+        process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
+        do { try process.run() } catch { continuation.resume(throwing: error) }
+    }
+    let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    guard status == 0 else { throw HarnessError("ops script exited with \(status): \(script)") }
+    return text
 }
 
 struct HarnessError: Error, CustomStringConvertible {

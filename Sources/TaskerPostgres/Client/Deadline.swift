@@ -16,8 +16,8 @@ public struct DatabaseTimeout: Error, Sendable, CustomStringConvertible {
 /// the hang this guards against; so the operation runs in its own task, and the caller is
 /// resumed by whichever finishes first: the operation, the timer, or the caller's cancellation.
 /// The loser is cancelled and not awaited.
-enum Deadline {
-    static func run<Result: Sendable>(
+package enum Deadline {
+    package static func run<Result: Sendable>(
         _ timeout: Duration,
         operation: String,
         _ body: @escaping @Sendable () async throws -> Result
