@@ -88,6 +88,11 @@ public struct AMQPConfiguration: Sendable {
     public var reconnect: Reconnect
     /// Maximum frame size proposed to the broker.
     public var frameMax: Int
+    /// How long ``AMQPConnection/withConnection(configuration:logger:isolation:_:)`` keeps
+    /// retrying the first connection (with the ``reconnect`` backoff) before it gives up;
+    /// `nil` or zero: the first failure is thrown at once. Services set it, so one started
+    /// during a broker outage waits for the broker instead of crash-looping.
+    public var startupTimeout: Duration? = nil
 
     public init(
         host: String = "127.0.0.1",

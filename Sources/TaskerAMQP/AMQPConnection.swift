@@ -61,15 +61,17 @@ public final class AMQPConnection: Sendable, Service {
 
     /// Connects, runs `body` with the connection, then closes it gracefully.
     ///
-    /// Throws if the first connection attempt fails; later connection losses are handled by
-    /// reconnecting (see ``AMQPConfiguration/reconnect``).
+    /// The first connection is retried with the reconnect backoff for up to
+    /// ``AMQPConfiguration/startupTimeout`` (each failure logged at warning), then the last
+    /// failure is thrown; later connection losses are handled by reconnecting (see
+    /// ``AMQPConfiguration/reconnect``).
     public static func withConnection<Result>(
         configuration: AMQPConfiguration,
         logger: Logger,
         isolation: isolated (any Actor)? = #isolation,
         _ body: (AMQPConnection) async throws -> Result
     ) async throws -> Result {
-        let connection = try await open(configuration: configuration, logger: logger)
+        let connection = try await openRetrying(configuration: configuration, logger: logger)
         let result: Result
         do {
             result = try await body(connection)
@@ -79,6 +81,26 @@ public final class AMQPConnection: Sendable, Service {
         }
         await connection.close()
         return result
+    }
+
+    /// ``open(configuration:logger:)``, retried until ``AMQPConfiguration/startupTimeout`` passes.
+    static func openRetrying(configuration: AMQPConfiguration, logger: Logger) async throws -> AMQPConnection {
+        let giveUp = ContinuousClock.now + (configuration.startupTimeout ?? .zero)
+        var backoff = ReconnectBackoff(policy: configuration.reconnect)
+        while true {
+            do {
+                let connection = try await open(configuration: configuration, logger: logger)
+                if backoff.attempts > 0 { logger.info("connected to the broker", metadata: ["amqp.attempts": "\(backoff.attempts + 1)"]) }
+                return connection
+            } catch let error as AMQPError {
+                let delay = backoff.nextDelay()
+                guard ContinuousClock.now + delay < giveUp else { throw error }
+                logger.warning(
+                    "broker unreachable at start; retrying",
+                    metadata: ["amqp.host": "\(configuration.host):\(configuration.port)", "amqp.retry_in": "\(delay)", "amqp.error": "\(error)"])
+                try await Task.sleep(for: delay)
+            }
+        }
     }
 
     static func open(configuration: AMQPConfiguration, logger: Logger) async throws -> AMQPConnection {

@@ -45,6 +45,28 @@ import TaskerServices
         }
     }
 
+    /// Services started while PostgreSQL and RabbitMQ are both down wait for them (retrying
+    /// with backoff) instead of exiting, and then work.
+    @Test func servicesStartedDuringAnOutageWaitForTheDatabaseAndTheBroker() async throws {
+        var options = PipelineHarness.Options()
+        options.runOrchestration = false
+        try await PipelineHarness.run(options: options) { harness in
+            async let database = opsShell("ops/restart-postgres fast --down 6")
+            try await opsShell("rabbitctl -q stop_app")
+            try await Task.sleep(for: .milliseconds(300))
+            let supervisor = Supervisor(harness: harness, roles: ["coordinator", "finalizer", "reenqueuer"])
+            try supervisor.start()
+            try await Task.sleep(for: .seconds(3))
+            try await opsShell("rabbitctl -q start_app")
+            _ = try await database
+            let reply = try await harness.submit("diamond", context: ["even_number": 2, "run": .string(UUID().uuidString)])
+            let detail = try await harness.waitForTask(try #require(reply.taskID), timeout: .seconds(60))
+            #expect(detail.task.state == .complete)
+            #expect(supervisor.restarts == 0, "a service exited during the outage")
+            _ = try await supervisor.stop()
+        }
+    }
+
     /// Submits the tasks in waves of 20 every 100 ms while the server restarts twice.
     private func submitWhileRestarting(_ harness: PipelineHarness, mode: String) async throws -> [TaskRequestReply] {
         let run = UUID().uuidString

@@ -160,6 +160,27 @@ public final class Database: Service, Sendable {
         if requested { wake.yield() }
     }
 
+    /// Waits until the database answers `SELECT 1`, retrying with backoff (0.5 s doubling to
+    /// 10 s, each failure logged at warning) for up to `timeout`; then throws the last error.
+    /// A service calls it first, so one started during an outage waits instead of exiting.
+    public func waitUntilReachable(timeout: Duration) async throws {
+        let giveUp = ContinuousClock.now + timeout
+        var delay = Duration.milliseconds(500)
+        while true {
+            do {
+                _ = try await query("SELECT 1")
+                return
+            } catch {
+                guard !(error is CancellationError), ContinuousClock.now + delay < giveUp else { throw error }
+                logger.warning(
+                    "database unreachable at start; retrying",
+                    metadata: ["db": "\(configuration)", "db.retry_in": "\(delay)", "db.error": "\(String(reflecting: error).prefix(300))"])
+                try await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(10))
+            }
+        }
+    }
+
     // MARK: Supervision
 
     /// Runs the pool until graceful shutdown or cancellation; replaces it when it is wedged and

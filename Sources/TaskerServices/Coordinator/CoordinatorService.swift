@@ -37,6 +37,7 @@ public final class CoordinatorService: Service {
     }
 
     public func run() async throws {
+        try await database.waitUntilReachable(timeout: configuration.startupTimeout)
         try await templates.reload()
         let topology = configuration.topology
         try await AMQPConnection.withConnection(configuration: configuration.named("tasker-coordinator-publish"), logger: logger) { publisher in

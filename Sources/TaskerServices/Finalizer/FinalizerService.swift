@@ -31,6 +31,7 @@ public final class FinalizerService: Service {
     }
 
     public func run() async throws {
+        try await database.waitUntilReachable(timeout: configuration.startupTimeout)
         let topology = configuration.topology
         try await AMQPConnection.withConnection(configuration: configuration.named("tasker-finalizer-publish"), logger: logger) { publisher in
             try await TaskerTopology.declare(on: publisher, topology: topology, namespaces: [])

@@ -34,6 +34,7 @@ public final class ReenqueuerService: Service {
     }
 
     public func run() async throws {
+        try await database.waitUntilReachable(timeout: configuration.startupTimeout)
         let topology = configuration.topology
         try await AMQPConnection.withConnection(configuration: configuration.named("tasker-reenqueuer-publish"), logger: logger) { publisher in
             try await TaskerTopology.declare(on: publisher, topology: topology, namespaces: [])

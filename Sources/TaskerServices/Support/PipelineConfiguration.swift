@@ -19,6 +19,9 @@ public struct PipelineConfiguration: Sendable {
     public var maintenanceIntervalSeconds: Double
     /// Outbox rows older than this are republished by the relay (their writer crashed or failed to publish).
     public var outboxRelayAfterSeconds: Double
+    /// How long a service started during an outage waits for the database and the broker
+    /// (retrying with backoff, logged) before it gives up and exits; zero: it exits at once.
+    public var startupTimeout: Duration = .seconds(300)
 
     public init(
         amqp: AMQPConfiguration,
@@ -47,6 +50,7 @@ public struct PipelineConfiguration: Sendable {
     func named(_ name: String) -> AMQPConfiguration {
         var configuration = amqp
         configuration.connectionName = name
+        configuration.startupTimeout = startupTimeout
         return configuration
     }
 }

@@ -23,7 +23,16 @@ struct ServiceOptions: ParsableArguments {
 
     func amqpConfiguration(name: String) throws -> AMQPConfiguration {
         let url = amqpURL ?? environment["AMQP_URL"] ?? "amqp://tasker:tasker@127.0.0.1:5673/%2f"
-        return try AMQPConfiguration(url: url, connectionName: name)
+        var configuration = try AMQPConfiguration(url: url, connectionName: name)
+        configuration.startupTimeout = startupTimeout
+        return configuration
+    }
+
+    /// How long a service started during an outage waits for the broker and the database
+    /// (env TASKER_STARTUP_TIMEOUT_SECONDS, default 300; 0: exit at the first failure).
+    var startupTimeout: Duration {
+        let seconds = environment["TASKER_STARTUP_TIMEOUT_SECONDS"].flatMap(Double.init) ?? 300
+        return .milliseconds(Int64(max(seconds, 0) * 1_000))
     }
 
     var topology: WireTopology { WireTopology(prefix: prefix ?? environment["TASKER_TOPOLOGY_PREFIX"] ?? "tasker") }
@@ -37,6 +46,7 @@ struct ServiceOptions: ParsableArguments {
         configuration.concurrency = resolvedConcurrency(default: 2)
         if let size = environment["TASKER_BATCH_SIZE"].flatMap(Int.init), size > 0 { configuration.batchSize = size }
         if let grace = environment["TASKER_SWEEPER_GRACE_SECONDS"].flatMap(Double.init) { configuration.sweeperGraceSeconds = grace }
+        configuration.startupTimeout = startupTimeout
         return configuration
     }
 }
