@@ -15,6 +15,14 @@ public struct TaskProgress: Sendable, Hashable {
         self.active = active
     }
 
+    /// Updates the counts for one step moving `from → to` (the one definition of which states
+    /// count as done, failed and active; the database keeps the same counts, migrations/0002).
+    public mutating func record(from: StepState, to: StepState) {
+        done += (to.satisfiesDependents ? 1 : 0) - (from.satisfiesDependents ? 1 : 0)
+        failed += (to == .error ? 1 : 0) - (from == .error ? 1 : 0)
+        active += (to.countsAsActive ? 1 : 0) - (from.countsAsActive ? 1 : 0)
+    }
+
     /// What the counts say about the task once every viable step has been dispatched.
     ///
     /// Viable steps are dispatched (and so counted as active) in the same transaction that

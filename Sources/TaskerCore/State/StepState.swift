@@ -15,8 +15,12 @@ public enum StepState: String, Sendable, Hashable, CaseIterable, Codable {
     /// No transition leaves this state without an operator.
     public var isTerminal: Bool { self == .complete || self == .cancelled || self == .resolvedManually }
 
-    /// Dispatched and not yet finished.
-    public var isActive: Bool { self == .enqueued || self == .inProgress }
+    /// Dispatched or running: an attempt that has a deadline (the sweeper watches it).
+    public var hasDeadline: Bool { self == .enqueued || self == .inProgress }
+
+    /// Work still under way for the task: dispatched, running, or waiting for a retry that
+    /// will be dispatched. A task with such a step is not finished (``TaskProgress``).
+    public var countsAsActive: Bool { self == .enqueued || self == .inProgress || self == .waitingForRetry }
 
     /// The allowed transitions (see docs/semantics.md).
     public static let machine = StateMachine<StepState>(entity: "step", allowed: [

@@ -47,6 +47,10 @@ extension PipelineStore {
     }
 
     /// The batch inside a caller's transaction; appends the messages to publish.
+    ///
+    /// This is the PostgreSQL driver of ``WorkflowMachine``: it locks and loads what the batch
+    /// needs (tasks in id order, then the reported steps, then their children), lets the
+    /// machine decide, and applies the effects with a fixed number of statements.
     func applyResults(
         _ results: [StepResultMessage],
         now: Date,
@@ -54,25 +58,56 @@ extension PipelineStore {
         messages: inout [OutboundMessage]
     ) async throws -> (outcomes: [StepResultLedger.Outcome], finished: [UUID: TaskState]) {
         guard !results.isEmpty else { return ([], [:]) }
-        let taskStates = try await lockTasks(Array(Set(results.map(\.taskID))), on: connection)
-        var ledger = StepResultLedger(steps: try await lockSteps(Array(Set(results.map(\.stepID))), on: connection), now: now)
+        let snapshot = try await loadSnapshot(for: results, on: connection)
         var generator = SystemRandomNumberGenerator()
-        for result in results { ledger.apply(result, using: &generator) }
-
-        try await PostgresTaskStore.writeSteps(ledger.changedRows, transitions: ledger.transitions, on: connection, logger: logger)
-        messages += try ledger.events.map { try OutboundMessage.event($0, topology: topology) }
-        messages += try await dispatchViableChildren(of: ledger.completed, taskStates: taskStates, now: now, on: connection)
-        let finished = try await finishTasksIfDone(ledger.tasksToCheck, now: now, on: connection, messages: &messages)
-        return (ledger.outcomes, finished)
+        let effects = WorkflowMachine(now: now).recordResults(results, snapshot: snapshot, using: &generator)
+        try await apply(effects, now: now, on: connection, messages: &messages)
+        return (effects.outcomes, effects.finishedTasks)
     }
 
-    /// Locks the tasks in id order and returns their states.
-    func lockTasks(_ ids: [UUID], on connection: PostgresConnection) async throws -> [UUID: TaskState] {
+    /// Locks and loads the rows a batch of reports needs.
+    func loadSnapshot(for results: [StepResultMessage], on connection: PostgresConnection) async throws -> WorkflowSnapshot {
+        let tasks = try await lockTasks(Array(Set(results.map(\.taskID))), on: connection)
+        let steps = try await lockSteps(Array(Set(results.map(\.stepID))), on: connection)
+        let (children, childRows) = try await lockChildren(of: steps.map(\.id), on: connection)
+        return WorkflowSnapshot(tasks: tasks, steps: steps, children: children, childRows: childRows)
+    }
+
+    /// Applies the machine's decisions: step rows and audit rows, fan-in counts, dispatches of
+    /// the children that became viable, task moves, and the events (as outbox messages).
+    func apply(_ effects: WorkflowEffects, now: Date, on connection: PostgresConnection, messages: inout [OutboundMessage]) async throws {
+        try await PostgresTaskStore.writeSteps(effects.stepRows, transitions: effects.transitions, on: connection, logger: logger)
+        if !effects.unfinishedParents.isEmpty {
+            let ids = Array(effects.unfinishedParents.keys)
+            try await connection.query(
+                """
+                UPDATE steps s SET unfinished_parents = c.n
+                FROM unnest(\(ids)::uuid[], \(ids.map { effects.unfinishedParents[$0]! })::int8[]) AS c(id, n)
+                WHERE s.id = c.id AND s.id = ANY(\(ids))
+                """,
+                logger: logger)
+        }
+        messages += try effects.events.map { try OutboundMessage.event($0, topology: topology) }
+        messages += try await enqueue(effects.dispatch, now: now, on: connection)
+        try await PostgresTaskStore.applyTaskMoves(
+            effects.taskMoves.map { .init(id: $0.id, from: $0.from, to: $0.to, metadata: $0.metadata) }, on: connection, logger: logger)
+    }
+
+    /// Locks the tasks in id order and returns their states and step counts.
+    func lockTasks(_ ids: [UUID], on connection: PostgresConnection) async throws -> [WorkflowSnapshot.Task] {
         let rows = try await connection.query(
-            "SELECT id, state FROM tasks WHERE id = ANY(\(ids)) ORDER BY id FOR UPDATE", logger: logger)
-        var states: [UUID: TaskState] = [:]
-        for try await (id, state) in rows.decode((UUID, String).self) { states[id] = try PostgresTaskStore.decodeState(state) }
-        return states
+            """
+            SELECT id, state, steps_total, steps_done, steps_error, steps_active FROM tasks
+            WHERE id = ANY(\(ids)) ORDER BY id FOR UPDATE
+            """,
+            logger: logger)
+        var tasks: [WorkflowSnapshot.Task] = []
+        for try await (id, state, total, done, failed, active) in rows.decode((UUID, String, Int, Int, Int, Int).self) {
+            tasks.append(.init(
+                id: id, state: try PostgresTaskStore.decodeState(state),
+                progress: TaskProgress(total: total, done: done, failed: failed, active: active)))
+        }
+        return tasks
     }
 
     /// Locks the steps in id order. Their sort keys are left at 0: the insert adds the current
@@ -96,68 +131,25 @@ extension PipelineStore {
         return steps
     }
 
-    /// Counts the completions against their children's unfinished parents and dispatches the
-    /// children that have none left. Touches those children only: the cost of a completion does
-    /// not depend on how many parents a join has or how wide the task is. The callers hold the
-    /// tasks' locks, so of two finalizers completing the last two parents of a join exactly one
-    /// sees the counter reach zero.
-    func dispatchViableChildren(
-        of completed: [UUID], taskStates: [UUID: TaskState], now: Date, on connection: PostgresConnection
-    ) async throws -> [OutboundMessage] {
-        guard !completed.isEmpty else { return [] }
+    /// Locks the children of `parents` (in id order, after their tasks) and returns the edges
+    /// and the children's fan-in rows. Reads only those children: the cost of a completion does
+    /// not depend on how many parents a join has or how wide the task is.
+    func lockChildren(of parents: [UUID], on connection: PostgresConnection) async throws -> ([UUID: [UUID]], [WorkflowSnapshot.Child]) {
+        guard !parents.isEmpty else { return ([:], []) }
         let rows = try await connection.query(
             """
-            WITH decrements AS MATERIALIZED (
-                SELECT child_step_id, count(*)::int8 AS n FROM step_edges
-                WHERE parent_step_id = ANY(\(completed)) GROUP BY child_step_id
-            )
-            UPDATE steps c SET unfinished_parents = c.unfinished_parents - d.n
-            FROM decrements d
-            WHERE c.id = d.child_step_id AND c.id IN (SELECT child_step_id FROM decrements)
-            RETURNING c.id, c.task_id, c.unfinished_parents, c.state
+            SELECT e.parent_step_id, c.id, c.task_id, c.state, c.unfinished_parents
+            FROM step_edges e JOIN steps c ON c.id = e.child_step_id
+            WHERE e.parent_step_id = ANY(\(parents))
+            ORDER BY c.id FOR UPDATE OF c
             """,
-            logger: logger
-        )
-        var ready: [UUID] = []
-        for try await (id, task, unfinished, state) in rows.decode((UUID, UUID, Int, String).self)
-        where unfinished <= 0 && state == StepState.pending.rawValue {
-            guard let taskState = taskStates[task] else { continue }
-            if StepViability.isViable(StepSnapshot(state: .pending), parentStates: [StepState](), taskState: taskState, now: now) {
-                ready.append(id)
-            }
+            logger: logger)
+        var children: [UUID: [UUID]] = [:]
+        var childRows: [WorkflowSnapshot.Child] = []
+        for try await (parent, id, task, state, unfinished) in rows.decode((UUID, UUID, UUID, String, Int).self) {
+            children[parent, default: []].append(id)
+            childRows.append(.init(id: id, taskID: task, state: try PostgresTaskStore.decodeStepState(state), unfinishedParents: unfinished))
         }
-        return try await enqueue(ready.sorted { $0.uuidString < $1.uuidString }, now: now, on: connection)
-    }
-
-    /// Completes or fails the tasks whose step counts say so, in two statements for all of them.
-    func finishTasksIfDone(
-        _ ids: Set<UUID>, now: Date, on connection: PostgresConnection, messages: inout [OutboundMessage]
-    ) async throws -> [UUID: TaskState] {
-        guard !ids.isEmpty else { return [:] }
-        let rows = try await connection.query(
-            """
-            SELECT id, steps_total, steps_done, steps_error, steps_active FROM tasks
-            WHERE id = ANY(\(Array(ids))) AND state = \(TaskState.inProgress.rawValue) ORDER BY id
-            """,
-            logger: logger
-        )
-        var moves: [PostgresTaskStore.TaskMove] = []
-        for try await (id, total, done, failed, active) in rows.decode((UUID, Int, Int, Int, Int).self) {
-            let progress = TaskProgress(total: total, done: done, failed: failed, active: active)
-            let final: TaskState
-            switch progress.outcome {
-            case .running: continue
-            case .complete: final = .complete
-            case .failed: final = .error
-            }
-            let summary: JSONValue = [
-                "steps_total": .int(Int64(total)), "steps_done": .int(Int64(done)), "steps_error": .int(Int64(failed)),
-            ]
-            moves.append(.init(id: id, from: .inProgress, to: final, metadata: summary))
-            messages.append(try event(final == .complete ? .taskCompleted : .taskFailed, task: id, now: now, details: summary.objectValue))
-            messages.append(try event(.taskFinalized, task: id, now: now, details: ["state": .string(final.rawValue)]))
-        }
-        try await PostgresTaskStore.applyTaskMoves(moves, on: connection, logger: logger)
-        return Dictionary(moves.map { ($0.id, $0.to) }, uniquingKeysWith: { first, _ in first })
+        return (children, childRows)
     }
 }

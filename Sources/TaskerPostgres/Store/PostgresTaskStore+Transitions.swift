@@ -94,7 +94,7 @@ extension PostgresTaskStore {
             throw StoreError(.transitionRefused, error.description)
         }
         let retryAt = state == .waitingForRetry ? changes.nextRetryAt : nil
-        let deadline = state.isActive ? changes.deadline : nil
+        let deadline = state.hasDeadline ? changes.deadline : nil
         let sortKey = try await connection.query(
             """
             WITH cleared AS (
