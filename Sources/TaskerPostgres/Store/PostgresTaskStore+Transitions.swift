@@ -93,6 +93,8 @@ extension PostgresTaskStore {
         } catch {
             throw StoreError(.transitionRefused, error.description)
         }
+        var delta = TaskProgress.Delta()
+        delta.record(from: current, to: state)
         let retryAt = state == .waitingForRetry ? changes.nextRetryAt : nil
         let deadline = state.hasDeadline ? changes.deadline : nil
         let sortKey = try await connection.query(
@@ -109,6 +111,10 @@ extension PostgresTaskStore {
                        deadline = \(deadline)
                 WHERE id = \(id)
                 RETURNING task_id
+            ), counted AS (
+                UPDATE tasks SET steps_done = steps_done + \(delta.done), steps_error = steps_error + \(delta.failed),
+                                 steps_active = steps_active + \(delta.active)
+                WHERE id = (SELECT task_id FROM updated)
             )
             INSERT INTO step_transitions (step_id, task_id, from_state, to_state, sort_key, most_recent, metadata)
             SELECT \(id), updated.task_id, \(current.rawValue), \(state.rawValue),
@@ -141,10 +147,21 @@ extension PostgresTaskStore {
     ) async throws {
         guard !rows.isEmpty else { return }
         let ids = rows.map(\.id)
+        // The tasks' step counts move with their steps (the caller holds the tasks' locks
+        // whenever a count changes; a retry's waiting_for_retry → enqueued changes none).
+        let deltas = TaskProgress.Delta.perTask(transitions.map { ($0.taskID, $0.from, $0.to) })
+        let counted = Array(deltas.keys)
         // Arrays cannot carry NULL through these binds: '' and -1 stand for "none".
         try await connection.query(
             """
-            WITH input AS (
+            WITH counted AS (
+                UPDATE tasks t SET steps_done = t.steps_done + d.done, steps_error = t.steps_error + d.failed,
+                                   steps_active = t.steps_active + d.active
+                FROM unnest(\(counted)::uuid[], \(counted.map { deltas[$0]!.done })::int8[],
+                            \(counted.map { deltas[$0]!.failed })::int8[], \(counted.map { deltas[$0]!.active })::int8[])
+                     AS d(id, done, failed, active)
+                WHERE t.id = d.id AND t.id = ANY(\(counted))
+            ), input AS (
                 SELECT * FROM unnest(\(ids)::uuid[], \(rows.map(\.state.rawValue))::text[], \(rows.map(\.attempts))::int8[],
                                      \(rows.map { $0.results?.canonicalString ?? "" })::text[],
                                      \(rows.map { $0.lastError?.canonicalString ?? "" })::text[],
