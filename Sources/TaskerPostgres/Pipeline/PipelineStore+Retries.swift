@@ -7,17 +7,20 @@ extension PipelineStore {
     /// Concurrent reenqueuers skip each other's rows.
     public func reenqueueDue(now: Date, limit: Int = 500) async throws -> [OutboxEntry] {
         try await tasks.inTransaction { connection in
-            var due: [UUID] = []
+            var waiting: [(stepID: UUID, nextRetryAt: Date, taskState: TaskState)] = []
             let rows = try await connection.query(
                 """
-                SELECT s.id FROM steps s JOIN tasks t ON t.id = s.task_id
+                SELECT s.id, s.next_retry_at, t.state FROM steps s JOIN tasks t ON t.id = s.task_id
                 WHERE s.state = 'waiting_for_retry' AND s.next_retry_at <= \(now) AND t.state = 'in_progress'
                 ORDER BY s.next_retry_at LIMIT \(limit)
                 FOR UPDATE OF s SKIP LOCKED
                 """,
                 logger: logger
             )
-            for try await id in rows.decode(UUID.self) { due.append(id) }
+            for try await (id, at, state) in rows.decode((UUID, Date, String).self) {
+                waiting.append((id, at, try PostgresTaskStore.decodeState(state)))
+            }
+            let due = WorkflowMachine(now: now).retriesDue(waiting)
             let messages = try await enqueue(due, now: now, on: connection)
             return try await insertOutbox(messages, on: connection)
         }
@@ -38,7 +41,7 @@ extension PipelineStore {
     /// is published again with a new deadline.
     public func sweepExpired(now: Date, grace: Double, limit: Int = 200) async throws -> [OutboxEntry] {
         try await tasks.inTransaction { connection in
-            var expired: [(id: UUID, task: UUID, state: String, attempts: Int, name: String)] = []
+            var expired: [WorkflowMachine.ExpiredAttempt] = []
             let rows = try await connection.query(
                 """
                 SELECT id, task_id, state, attempts, name FROM steps
@@ -47,18 +50,14 @@ extension PipelineStore {
                 """,
                 logger: logger
             )
-            for try await row in rows.decode((UUID, UUID, String, Int, String).self) { expired.append(row) }
-            var messages: [OutboundMessage] = []
-            let timeouts = expired.filter { $0.state == StepState.inProgress.rawValue }.map { step in
-                StepResultMessage(
-                    kind: .failed, taskID: step.task, stepID: step.id, stepName: step.name, attempt: step.attempts,
-                    workerID: "sweeper", occurredAt: now,
-                    errorMessage: "no result from the worker before the deadline (+\(Int(grace))s grace)",
-                    errorKind: .timeout, errorClass: "DeadlineExceeded")
+            for try await row in rows.decode((UUID, UUID, String, Int, String).self) {
+                expired.append(.init(
+                    stepID: row.0, taskID: row.1, stepName: row.4, state: try PostgresTaskStore.decodeStepState(row.2), attempts: row.3))
             }
-            _ = try await applyResults(timeouts, now: now, on: connection, messages: &messages)
-            let redispatch = expired.filter { $0.state != StepState.inProgress.rawValue }.map(\.id)
-            let dispatches = try await dispatchData(redispatch, on: connection)
+            var messages: [OutboundMessage] = []
+            let sweep = WorkflowMachine(now: now).sweep(expired, grace: grace)
+            _ = try await applyResults(sweep.timeouts, now: now, on: connection, messages: &messages)
+            let dispatches = try await dispatchData(sweep.redispatch, on: connection)
             if !dispatches.isEmpty {
                 let ids = dispatches.map(\.stepID)
                 try await connection.query(

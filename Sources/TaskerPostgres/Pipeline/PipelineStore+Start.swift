@@ -23,21 +23,12 @@ extension PipelineStore {
     public func startTasks(_ plans: [TaskPlan], now: Date) async throws -> BatchStart {
         try await tasks.inTransaction { connection in
             let creations = try await PostgresTaskStore.createTasks(plans, started: true, on: connection, logger: logger)
+            let effects = WorkflowMachine(now: now).startTasks(zip(plans, creations).map { plan, creation in
+                guard let creation else { return (plan, .templateMissing) }
+                return (plan, creation.duplicate ? .duplicate(of: creation.taskID) : .created)
+            })
             var messages: [OutboundMessage] = []
-            var roots: [UUID] = []
-            for (plan, creation) in zip(plans, creations) {
-                guard let creation else { continue }
-                if creation.duplicate {
-                    messages.append(try event(.taskRequestDeduplicated, task: creation.taskID, now: now))
-                    continue
-                }
-                messages.append(try event(
-                    .taskCreated, task: plan.taskID, now: now, details: ["template": .string(plan.template.description)]))
-                messages.append(try event(.taskStarted, task: plan.taskID, now: now))
-                let children = Set(plan.edges.map(\.child))
-                roots += plan.steps.filter { !children.contains($0.id) }.map(\.id)
-            }
-            messages += try await enqueue(roots, now: now, on: connection)
+            try await apply(effects, now: now, on: connection, messages: &messages)
             return BatchStart(creations: creations, outbox: try await insertOutbox(messages, on: connection))
         }
     }

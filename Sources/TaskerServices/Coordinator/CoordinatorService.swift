@@ -85,7 +85,7 @@ public final class CoordinatorService: Service {
     /// Stores and starts the planned requests in one transaction, publishes the outbox, answers
     /// and acknowledges every request.
     private func start(_ requests: [PlannedRequest], publisher: AMQPConnection) async throws {
-        let started = try await store.startTasks(requests.map(\.plan), now: Date())
+        let started = try await store.startTasks(requests.map(\.plan), now: configuration.clock.now())
         let outbox = OutboxPublisher(connection: publisher, store: store, logger: logger)
         await outbox.publish(started.outbox)
         var answered: [(AMQPDelivery, TaskRequestReply)] = []
@@ -179,7 +179,7 @@ public final class CoordinatorService: Service {
             declaredNamespaces.withLock { _ = $0.insert(template.namespace) }
         }
         do {
-            return .planned(try TaskPlanner.plan(request, template: template, makeID: { UUID() }))
+            return .planned(try TaskPlanner.plan(request, template: template, makeID: configuration.clock.makeID))
         } catch {
             return .answered(try await reject(errors: error.errors, request: request, publisher: publisher))
         }
@@ -188,7 +188,9 @@ public final class CoordinatorService: Service {
     private func reject(errors: [String], request: TaskRequest?, publisher: AMQPConnection) async throws -> TaskRequestReply {
         var details: [String: JSONValue] = ["errors": .array(errors.map(JSONValue.string))]
         if let request { details["request"] = request.json }
-        let event = LifecycleEvent(event: .taskRequestRejected, eventID: UUID(), occurredAt: Date(), taskID: nil, details: details)
+        let event = LifecycleEvent(
+            event: .taskRequestRejected, eventID: configuration.clock.makeID(), occurredAt: configuration.clock.now(), taskID: nil,
+            details: details)
         try await OutboxPublisher.publish(try OutboundMessage.event(event, topology: configuration.topology), on: publisher)
         Counter(label: "tasker.coordinator.requests", dimensions: [("outcome", "rejected")]).increment()
         logger.debug("task request rejected", metadata: ["tasker.request.errors": "\(errors)"])

@@ -67,7 +67,7 @@ public final class FinalizerService: Service {
 
     /// Records the reports in one transaction, publishes the outbox, acknowledges.
     private func record(_ results: [(delivery: AMQPDelivery, message: StepResultMessage)], outbox: OutboxPublisher) async throws {
-        let recording = try await store.recordResults(results.map(\.message), now: Date())
+        let recording = try await store.recordResults(results.map(\.message), now: configuration.clock.now())
         await outbox.publish(recording.outbox)
         var applied: [StepResultMessage.Kind: Int] = [:]
         var ignored = 0

@@ -69,7 +69,7 @@ public final class ReenqueuerService: Service {
             do {
                 var batch: [OutboxEntry]
                 repeat {
-                    batch = try await store.reenqueueDue(now: Date())
+                    batch = try await store.reenqueueDue(now: configuration.clock.now())
                     if !batch.isEmpty {
                         Counter(label: "tasker.reenqueuer.dispatched").increment(by: batch.count / 2)
                         await outbox.publish(batch)
@@ -94,12 +94,12 @@ public final class ReenqueuerService: Service {
         let interval = Duration.milliseconds(Int64(configuration.maintenanceIntervalSeconds * 1_000))
         while !Task.isCancelled {
             do {
-                let swept = try await store.sweepExpired(now: Date(), grace: configuration.sweeperGraceSeconds)
+                let swept = try await store.sweepExpired(now: configuration.clock.now(), grace: configuration.sweeperGraceSeconds)
                 if !swept.isEmpty {
                     logger.info("sweeper acted on expired steps", metadata: ["tasker.messages": "\(swept.count)"])
                     await outbox.publish(swept)
                 }
-                let cutoff = Date().addingTimeInterval(-configuration.outboxRelayAfterSeconds)
+                let cutoff = configuration.clock.now().addingTimeInterval(-configuration.outboxRelayAfterSeconds)
                 let pass = try await store.relayStaleOutbox(olderThan: cutoff, limit: 500) { entries in
                     await OutboxPublisher.publishEach(entries, on: publisher, logger: self.logger)
                 }
