@@ -123,10 +123,23 @@ let package = Package(
             path: "repro/PostgresPoolRestart",
             swiftSettings: swiftSettings
         ),
+        // MARK: Fuzzing (fuzz/README.md): input generators and properties, and the million-input runner.
+        .target(
+            name: "TaskerFuzzing",
+            dependencies: ["TaskerCore"],
+            path: "fuzz/TaskerFuzzing",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "tasker-fuzz",
+            dependencies: ["TaskerCore", "TaskerFuzzing"],
+            path: "fuzz/tasker-fuzz",
+            swiftSettings: swiftSettings
+        ),
         // MARK: Tests. Pure logic runs without services; the others need PostgreSQL / RabbitMQ.
         .testTarget(
             name: "TaskerCoreTests",
-            dependencies: ["TaskerCore"],
+            dependencies: ["TaskerCore", "TaskerFuzzing"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

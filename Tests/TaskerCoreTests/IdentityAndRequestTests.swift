@@ -62,7 +62,7 @@ import TaskerCore
         #expect(throws: RequestRejection.self) { try TaskRequest.decode(Data("not json".utf8)) }
         #expect(throws: RequestRejection(["request must be a JSON object, got array"])) { try TaskRequest.decode(Data("[]".utf8)) }
         let huge = Data(repeating: 0x20, count: TaskRequest.maxBodyBytes + 1)
-        #expect(throws: RequestRejection(["request body is \(huge.count) bytes; the limit is \(TaskRequest.maxBodyBytes)"])) {
+        #expect(throws: RequestRejection(limit: InputLimit.taskRequestBody.exceeded(by: huge.count))) {
             try TaskRequest.decode(huge)
         }
     }

@@ -131,7 +131,7 @@ import TaskerCore
         #expect(messages.count == 5)
         #expect(messages.contains { $0.hasPrefix("identity_strategy must be one of") })
         #expect(messages.contains { $0.hasPrefix("context_schema: invalid schema at $") })
-        #expect(messages.contains("'timeout_seconds' must be a positive number, got -1"))
+        #expect(messages.contains("'timeout_seconds' must be a positive number of seconds up to 31536000 (365 days), got -1"))
     }
 
     @Test func malformedYAMLIsAClearProblemNotACrash() {

@@ -131,8 +131,18 @@ extension JSONValue: ExpressibleByNilLiteral, ExpressibleByBooleanLiteral, Expre
 
 extension JSONValue {
     /// Parses JSON text.
-    /// - Throws: ``JSONValue/ParseError`` with a readable reason when the text is not JSON.
-    public static func parse(_ data: Data) throws -> JSONValue {
+    ///
+    /// Text nested deeper than `maxDepth` is refused before it is parsed (the parser recurses
+    /// once per level). ``parse(_:)-(Data)`` uses ``InputLimit/parserNestingDepth``, the ceiling
+    /// for any JSON Tasker reads back from its own storage; decoders of outside input pass the
+    /// stricter ``InputLimit/messageNestingDepth``.
+    /// - Throws: ``JSONValue/ParseError`` with a readable reason when the text is not JSON,
+    ///   or names the limit (``JSONValue/ParseError/limit``) when it is nested too deeply.
+    public static func parse(_ data: Data, maxDepth: InputLimit) throws -> JSONValue {
+        let depth = JSONText.nestingDepth(of: data)
+        if depth > maxDepth.maximum {
+            throw ParseError(limit: maxDepth.exceeded(by: depth))
+        }
         do {
             return try JSONDecoder().decode(JSONValue.self, from: data)
         } catch let error as DecodingError {
@@ -140,9 +150,14 @@ extension JSONValue {
         }
     }
 
+    /// Parses JSON text nested at most ``InputLimit/parserNestingDepth`` levels deep.
+    public static func parse(_ data: Data) throws -> JSONValue {
+        try parse(data, maxDepth: .parserNestingDepth)
+    }
+
     /// Parses JSON text given as a string.
     public static func parse(_ text: String) throws -> JSONValue {
-        try parse(Data(text.utf8))
+        try parse(Data(text.utf8), maxDepth: .parserNestingDepth)
     }
 
     /// Canonical JSON: object keys sorted, no insignificant whitespace. Equal values give equal bytes.
@@ -213,7 +228,20 @@ extension JSONValue {
     /// Why a text could not be parsed as JSON.
     public struct ParseError: Error, Sendable, CustomStringConvertible {
         public let reason: String
-        public var description: String { "malformed JSON: \(reason)" }
+        /// The limit the text is over, when that is why it was refused.
+        public let limit: InputLimitExceeded?
+
+        init(reason: String) {
+            self.reason = reason
+            self.limit = nil
+        }
+
+        init(limit: InputLimitExceeded) {
+            self.reason = limit.description
+            self.limit = limit
+        }
+
+        public var description: String { limit == nil ? "malformed JSON: \(reason)" : "JSON refused: \(reason)" }
     }
 }
 

@@ -39,8 +39,8 @@ public struct TaskRequest: Sendable, Hashable {
         self.priority = priority
     }
 
-    /// The largest request body accepted (1 MiB).
-    public static let maxBodyBytes = 1 << 20
+    /// The largest request body accepted: ``InputLimit/taskRequestBody`` (1 MiB).
+    public static let maxBodyBytes = InputLimit.taskRequestBody.maximum
 
     static let knownKeys: Set<String> = [
         "namespace", "name", "version", "context", "initiator", "source_system", "reason", "tags",
@@ -48,10 +48,18 @@ public struct TaskRequest: Sendable, Hashable {
     ]
 
     /// Decodes a request body, collecting every problem instead of stopping at the first.
-    /// - Throws: ``RequestRejection`` listing each problem.
+    ///
+    /// A body over ``InputLimit/taskRequestBody`` or nested deeper than
+    /// ``InputLimit/messageNestingDepth`` is refused before it is parsed.
+    /// - Throws: ``RequestRejection`` listing each problem; ``RequestRejection/limits`` names
+    ///   the limits the request is over.
     public static func decode(_ body: Data) throws(RequestRejection) -> TaskRequest {
         guard body.count <= maxBodyBytes else {
-            throw RequestRejection(["request body is \(body.count) bytes; the limit is \(maxBodyBytes)"])
+            throw RequestRejection(limit: InputLimit.taskRequestBody.exceeded(by: body.count))
+        }
+        let depth = JSONText.nestingDepth(of: body)
+        guard depth <= InputLimit.messageNestingDepth.maximum else {
+            throw RequestRejection(limit: InputLimit.messageNestingDepth.exceeded(by: depth, in: InputLimit.taskRequestBody.subject))
         }
         let document: JSONValue
         do {
@@ -63,11 +71,15 @@ public struct TaskRequest: Sendable, Hashable {
     }
 
     /// Decodes a parsed request document.
+    ///
+    /// The context must be nested at most ``InputLimit/nestingDepth`` levels deep and be at
+    /// most ``InputLimit/contextBytes`` as canonical JSON.
     public static func decode(_ document: JSONValue) throws(RequestRejection) -> TaskRequest {
         guard let fields = document.objectValue else {
             throw RequestRejection(["request must be a JSON object, got \(document.typeName)"])
         }
         var errors: [String] = []
+        var limits: [InputLimitExceeded] = []
         for key in fields.keys.sorted() where !knownKeys.contains(key) {
             errors.append("unknown field '\(key)'")
         }
@@ -94,7 +106,14 @@ public struct TaskRequest: Sendable, Hashable {
         var context = JSONValue.object([:])
         switch fields["context"] {
         case nil, .null?: break
-        case .object?: context = fields["context"]!
+        case .object?:
+            context = fields["context"]!
+            if let exceeded = context.nestingLimitExceeded(place: "'context'")
+                ?? context.sizeLimitExceeded(.contextBytes, place: "'context'")
+            {
+                errors.append(exceeded.description)
+                limits.append(exceeded)
+            }
         case let other?: errors.append("'context' must be a JSON object, got \(other.typeName)")
         }
         var tags: [String] = []
@@ -123,7 +142,7 @@ public struct TaskRequest: Sendable, Hashable {
             idempotencyKey: string("idempotency_key"),
             priority: priority
         )
-        if !errors.isEmpty { throw RequestRejection(errors) }
+        if !errors.isEmpty { throw RequestRejection(errors, limits: limits) }
         return request
     }
 
@@ -145,6 +164,17 @@ public struct TaskRequest: Sendable, Hashable {
 /// Why a task request was refused; carries every problem found.
 public struct RequestRejection: Error, Sendable, Hashable, CustomStringConvertible {
     public var errors: [String]
-    public init(_ errors: [String]) { self.errors = errors }
+    /// The input limits the request is over (each is also described in ``errors``).
+    public var limits: [InputLimitExceeded]
+
+    public init(_ errors: [String], limits: [InputLimitExceeded] = []) {
+        self.errors = errors
+        self.limits = limits
+    }
+
+    /// A request refused for being over one limit.
+    public init(limit: InputLimitExceeded) {
+        self.init([limit.description], limits: [limit])
+    }
     public var description: String { "task request rejected: " + errors.joined(separator: "; ") }
 }

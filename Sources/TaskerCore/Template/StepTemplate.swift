@@ -13,6 +13,12 @@ public struct StepTemplate: Sendable, Hashable, Codable {
     /// Passed verbatim to the handler.
     public var handlerConfig: JSONValue
 
+    /// The longest duration a template may give (`timeout_seconds`, `retry.base_seconds`,
+    /// `retry.max_seconds`): 365 days. Longer ones cannot be turned into a `Duration` or a
+    /// database timestamp (`1e300` seconds traps), so the loader refuses them, and a worker
+    /// refuses a dispatch with a longer `timeout_seconds`.
+    public static let maxDurationSeconds: Double = 365 * 24 * 3600
+
     public init(
         name: String,
         handler: String,

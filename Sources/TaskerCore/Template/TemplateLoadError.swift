@@ -5,11 +5,19 @@ public struct TemplateProblem: Sendable, Hashable, CustomStringConvertible {
     /// The step the problem is in, when it is in one.
     public var step: String?
     public var message: String
+    /// The input limit the template is over, when that is the problem.
+    public var limit: InputLimitExceeded?
 
-    public init(file: String, step: String? = nil, message: String) {
+    public init(file: String, step: String? = nil, message: String, limit: InputLimitExceeded? = nil) {
         self.file = file
         self.step = step
         self.message = message
+        self.limit = limit
+    }
+
+    /// The problem of a template over an input limit; the message names the limit and the actual amount.
+    public init(file: String, step: String? = nil, limit: InputLimitExceeded) {
+        self.init(file: file, step: step, message: limit.description, limit: limit)
     }
 
     public var description: String {

@@ -7,6 +7,12 @@ public import Foundation
 /// keys (typos are never silently ignored) and values of the wrong type. Each problem names the
 /// file and, where it applies, the step.
 ///
+/// Input limits (docs/wire-protocol.md, "Limits"): the text is at most
+/// ``InputLimit/templateBytes``, the document nests at most ``InputLimit/templateNestingDepth``
+/// levels, `context_schema` and every `handler_config` at most ``InputLimit/nestingDepth``, and a
+/// template has at most ``InputLimit/templateSteps`` steps. Durations are at most
+/// ``StepTemplate/maxDurationSeconds``. YAML aliases are not allowed.
+///
 /// ```swift
 /// let template = try TemplateLoader(environment: "test").load(contentsOf: url)
 /// ```
@@ -18,13 +24,34 @@ public struct TemplateLoader: Sendable {
         self.environment = environment
     }
 
-    /// Loads a template from YAML text; `file` names it in error messages.
+    /// Loads a template from YAML text (JSON is YAML too); `file` names it in error messages.
     public func load(yaml: String, file: String) throws(TemplateLoadError) -> TaskTemplate {
+        let size = yaml.utf8.count
+        guard size <= InputLimit.templateBytes.maximum else {
+            throw TemplateLoadError(file: file, problems: [TemplateProblem(file: file, limit: InputLimit.templateBytes.exceeded(by: size))])
+        }
         let document: JSONValue
         do {
             document = try YAMLDocument.parse(yaml)
         } catch {
             throw TemplateLoadError(file: file, problems: [TemplateProblem(file: file, message: error.description)])
+        }
+        return try load(document: document, file: file)
+    }
+
+    /// Loads a template from JSON text (a stored definition, say); `file` names it in error messages.
+    public func load(json: Data, file: String) throws(TemplateLoadError) -> TaskTemplate {
+        guard json.count <= InputLimit.templateBytes.maximum else {
+            throw TemplateLoadError(
+                file: file, problems: [TemplateProblem(file: file, limit: InputLimit.templateBytes.exceeded(by: json.count))])
+        }
+        let document: JSONValue
+        do {
+            document = try JSONValue.parse(json, maxDepth: .templateNestingDepth)
+        } catch let error as JSONValue.ParseError {
+            throw TemplateLoadError(file: file, problems: [TemplateProblem(file: file, message: error.description, limit: error.limit)])
+        } catch {
+            throw TemplateLoadError(file: file, problems: [TemplateProblem(file: file, message: "\(error)")])
         }
         return try load(document: document, file: file)
     }
@@ -99,9 +126,18 @@ private struct TemplateBuilder {
         }
     }
 
+    mutating func limit(_ exceeded: InputLimitExceeded, step: String? = nil) {
+        problems.append(TemplateProblem(file: file, step: step, limit: exceeded))
+    }
+
     mutating func build(_ document: JSONValue) -> TaskTemplate? {
         guard var top = document.objectValue else {
             problem("a template must be a YAML mapping, got \(document.typeName)")
+            return nil
+        }
+        let depth = document.nestingDepth
+        if depth > InputLimit.templateNestingDepth.maximum {
+            limit(InputLimit.templateNestingDepth.exceeded(by: depth))
             return nil
         }
         checkKeys(top, allowed: Self.topKeys, in: "template")
@@ -128,7 +164,11 @@ private struct TemplateBuilder {
 
         var schema: JSONSchema?
         if let raw = top["context_schema"], raw != .null {
-            do { schema = try JSONSchema(raw) } catch { problem("context_schema: \(error)") }
+            if let exceeded = raw.nestingLimitExceeded(place: "context_schema") {
+                limit(exceeded)
+            } else {
+                do { schema = try JSONSchema(raw) } catch { problem("context_schema: \(error)") }
+            }
         }
         var identity = IdentityStrategy.strict
         if let raw = top["identity_strategy"] {
@@ -160,6 +200,10 @@ private struct TemplateBuilder {
         }
         guard let stepList = rawSteps.arrayValue, !stepList.isEmpty else {
             problem("'steps' must be a non-empty list")
+            return nil
+        }
+        guard stepList.count <= InputLimit.templateSteps.maximum else {
+            limit(InputLimit.templateSteps.exceeded(by: stepList.count))
             return nil
         }
         var steps: [StepTemplate] = []
@@ -266,6 +310,7 @@ private struct TemplateBuilder {
         let stepRetry = fields["retry"].map { decodeRetry($0, base: retry, step: name) } ?? retry
         let stepTimeout = fields["timeout_seconds"].flatMap { positiveNumber($0, key: "timeout_seconds", step: name) } ?? timeout
         let config = fields["handler_config"] ?? .object([:])
+        if let exceeded = config.nestingLimitExceeded(place: "handler_config") { limit(exceeded, step: name) }
         return StepTemplate(
             name: name,
             handler: handler,
@@ -311,16 +356,28 @@ private struct TemplateBuilder {
         return policy
     }
 
+    /// A duration in seconds: `> 0`, at most ``StepTemplate/maxDurationSeconds``.
     mutating func positiveNumber(_ value: JSONValue, key: String, step: String?) -> Double? {
-        if let number = value.doubleValue, number > 0 { return number }
-        problem("'\(key)' must be a positive number, got \(value.canonicalString)", step: step)
+        if let number = value.doubleValue, number > 0, number <= StepTemplate.maxDurationSeconds { return number }
+        problem(
+            "'\(key)' must be a positive number of seconds up to \(Int(StepTemplate.maxDurationSeconds)) (365 days), got \(Self.show(value))",
+            step: step)
         return nil
     }
 
+    /// A duration in seconds: `>= 0`, at most ``StepTemplate/maxDurationSeconds``.
     mutating func nonNegativeNumber(_ value: JSONValue, key: String, step: String?) -> Double? {
-        if let number = value.doubleValue, number >= 0 { return number }
-        problem("'\(key)' must be a number >= 0, got \(value.canonicalString)", step: step)
+        if let number = value.doubleValue, number >= 0, number <= StepTemplate.maxDurationSeconds { return number }
+        problem(
+            "'\(key)' must be a number of seconds from 0 to \(Int(StepTemplate.maxDurationSeconds)) (365 days), got \(Self.show(value))",
+            step: step)
         return nil
+    }
+
+    /// A value for an error message; YAML's `.inf` and `.nan` have no JSON form.
+    static func show(_ value: JSONValue) -> String {
+        if case .double(let number) = value, !number.isFinite { return "\(number)" }
+        return value.canonicalString
     }
 
     mutating func requiredString(_ value: JSONValue?, key: String) -> String? {

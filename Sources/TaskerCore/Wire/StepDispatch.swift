@@ -78,3 +78,29 @@ public struct StepDispatch: Sendable, Hashable, Codable {
         case dispatchedAt = "dispatched_at"
     }
 }
+
+extension StepDispatch: CheckedWireMessage {
+    /// The largest dispatch body a worker accepts: ``InputLimit/stepDispatchBody`` (16 MiB).
+    public static let maxBodyBytes = InputLimit.stepDispatchBody.maximum
+
+    static var bodyLimit: InputLimit { .stepDispatchBody }
+
+    /// Values nested deeper than ``InputLimit/nestingDepth``, and a `timeout_seconds` over
+    /// ``StepTemplate/maxDurationSeconds`` (which would trap when turned into a `Duration`), are refused.
+    func check() throws(WireDecodingError) {
+        if let exceeded = context.nestingLimitExceeded(place: "context")
+            ?? handlerConfig.nestingLimitExceeded(place: "handler_config")
+        {
+            throw WireDecodingError(limit: exceeded)
+        }
+        for name in parentResults.keys.sorted() {
+            if let exceeded = parentResults[name]!.nestingLimitExceeded(place: "parent_results.\(name)") {
+                throw WireDecodingError(limit: exceeded)
+            }
+        }
+        guard timeoutSeconds <= StepTemplate.maxDurationSeconds else {
+            throw WireDecodingError(
+                reason: "timeout_seconds: \(timeoutSeconds) is over the limit of \(Int(StepTemplate.maxDurationSeconds)) seconds")
+        }
+    }
+}

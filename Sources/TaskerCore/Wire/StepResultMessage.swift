@@ -85,3 +85,17 @@ public struct StepResultMessage: Sendable, Hashable, Codable {
         case retryAfterSeconds = "retry_after_seconds"
     }
 }
+
+extension StepResultMessage: CheckedWireMessage {
+    /// The largest result body a finalizer accepts: ``InputLimit/stepResultBody`` (1 MiB).
+    public static let maxBodyBytes = InputLimit.stepResultBody.maximum
+
+    static var bodyLimit: InputLimit { .stepResultBody }
+
+    /// `results` nested deeper than ``InputLimit/nestingDepth`` are refused.
+    func check() throws(WireDecodingError) {
+        if let exceeded = results?.nestingLimitExceeded(place: "results") {
+            throw WireDecodingError(limit: exceeded)
+        }
+    }
+}

@@ -26,7 +26,13 @@ public enum WireCoding {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .custom { decoder in
             let container = try decoder.singleValueContainer()
-            if let seconds = try? container.decode(Double.self) { return Date(timeIntervalSince1970: seconds) }
+            if let seconds = try? container.decode(Double.self) {
+                guard datesInSeconds.contains(seconds) else {
+                    throw DecodingError.dataCorruptedError(
+                        in: container, debugDescription: "\(seconds) seconds since 1970 is not a date from year 1 to 9999")
+                }
+                return Date(timeIntervalSince1970: seconds)
+            }
             let text = try container.decode(String.self)
             if let date = try? Date(text, strategy: .iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted)) {
                 return date
@@ -42,20 +48,64 @@ public enum WireCoding {
         try encoder().encode(value)
     }
 
+    /// Dates given as seconds since 1970 must fall in years 1 to 9999, like the ISO 8601 form.
+    static let datesInSeconds: ClosedRange<Double> = -62_135_596_800...253_402_300_799
+
     /// Decodes a message body, turning decoding errors into one readable line.
+    ///
+    /// Before parsing, the body must be within its type's size limit (``InputLimit/stepDispatchBody``,
+    /// ``InputLimit/stepResultBody``, else ``InputLimit/otherMessageBody``) and nested at most
+    /// ``InputLimit/messageNestingDepth`` levels deep; after, a dispatch or result must keep its
+    /// JSON values within ``InputLimit/nestingDepth``.
     public static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws(WireDecodingError) -> T {
+        let checked = T.self as? any CheckedWireMessage.Type
+        let bodyLimit = checked?.bodyLimit ?? .otherMessageBody
+        guard data.count <= bodyLimit.maximum else {
+            throw WireDecodingError(limit: bodyLimit.exceeded(by: data.count))
+        }
+        let depth = JSONText.nestingDepth(of: data)
+        guard depth <= InputLimit.messageNestingDepth.maximum else {
+            throw WireDecodingError(limit: InputLimit.messageNestingDepth.exceeded(by: depth, in: bodyLimit.subject))
+        }
+        let value: T
         do {
-            return try decoder().decode(type, from: data)
+            value = try decoder().decode(type, from: data)
         } catch let error as DecodingError {
             throw WireDecodingError(reason: error.readableReason)
         } catch {
             throw WireDecodingError(reason: "\(error)")
         }
+        if let message = value as? any CheckedWireMessage {
+            try message.check()
+        }
+        return value
     }
 }
 
-/// A message body that is not a valid instance of its schema.
+/// A message type whose decoding checks more than the JSON schema: a body size limit of its
+/// own and the values it carries.
+protocol CheckedWireMessage {
+    /// The largest body accepted.
+    static var bodyLimit: InputLimit { get }
+    /// Throws when a decoded value is over a limit or out of range.
+    func check() throws(WireDecodingError)
+}
+
+/// A message body that is not a valid instance of its schema, or is over an input limit.
 public struct WireDecodingError: Error, Sendable, Hashable, CustomStringConvertible {
     public let reason: String
+    /// The limit the body is over, when that is why it was refused.
+    public let limit: InputLimitExceeded?
+
+    public init(reason: String) {
+        self.reason = reason
+        self.limit = nil
+    }
+
+    public init(limit: InputLimitExceeded) {
+        self.reason = limit.description
+        self.limit = limit
+    }
+
     public var description: String { "undecodable message: \(reason)" }
 }
