@@ -1,5 +1,5 @@
 public import Foundation
-public import PostgresNIO
+package import PostgresNIO
 public import TaskerCore
 
 extension PostgresTaskStore {
@@ -16,7 +16,7 @@ extension PostgresTaskStore {
 
     /// ``transitionTask(_:to:metadata:)`` inside a caller's transaction.
     @discardableResult
-    public static func transitionTask(
+    package static func transitionTask(
         _ id: UUID,
         to state: TaskState,
         metadata: JSONValue = .object([:]),
@@ -76,7 +76,7 @@ extension PostgresTaskStore {
 
     /// ``transitionStep(_:to:changes:metadata:)`` inside a caller's transaction.
     @discardableResult
-    public static func transitionStep(
+    package static func transitionStep(
         _ id: UUID,
         to state: StepState,
         changes: StepChanges = .init(),
@@ -139,7 +139,7 @@ extension PostgresTaskStore {
     ///
     /// Both statements look rows up by id through the primary keys: joining data-modifying
     /// CTEs instead lets the planner pick nested loops over CTE scans, quadratic in the count.
-    public static func writeSteps(
+    package static func writeSteps(
         _ rows: [StepResultLedger.StepRow],
         transitions: [StepResultLedger.Transition],
         on connection: PostgresConnection,
@@ -202,13 +202,13 @@ extension PostgresTaskStore {
 
 extension PostgresTaskStore {
     /// A task transition decided by the caller, which holds the task's lock and knows its state.
-    public struct TaskMove: Sendable, Hashable {
-        public var id: UUID
-        public var from: TaskState
-        public var to: TaskState
-        public var metadata: JSONValue
+    package struct TaskMove: Sendable, Hashable {
+        package var id: UUID
+        package var from: TaskState
+        package var to: TaskState
+        package var metadata: JSONValue
 
-        public init(id: UUID, from: TaskState, to: TaskState, metadata: JSONValue = .object([:])) {
+        package init(id: UUID, from: TaskState, to: TaskState, metadata: JSONValue = .object([:])) {
             self.id = id
             self.from = from
             self.to = to
@@ -219,7 +219,7 @@ extension PostgresTaskStore {
     /// Applies task transitions in one statement: each task's state (and `completed_at` when it
     /// finishes) and one audit row each. The caller must hold the tasks' row locks and have
     /// checked each move against ``TaskState/machine``; no move is re-validated here.
-    public static func applyTaskMoves(_ moves: [TaskMove], on connection: PostgresConnection, logger: Logger) async throws {
+    package static func applyTaskMoves(_ moves: [TaskMove], on connection: PostgresConnection, logger: Logger) async throws {
         guard !moves.isEmpty else { return }
         let ids = moves.map(\.id)
         try await connection.query(

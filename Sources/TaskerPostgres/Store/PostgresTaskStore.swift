@@ -1,6 +1,6 @@
 public import Foundation
 public import Logging
-public import PostgresNIO
+package import PostgresNIO
 public import TaskerCore
 
 /// Tasks, steps, edges and their audit trails in PostgreSQL.
@@ -67,7 +67,7 @@ public struct PostgresTaskStore: Sendable {
     }
 
     /// ``createTask(_:)`` inside a caller's transaction.
-    public static func createTask(_ plan: TaskPlan, on connection: PostgresConnection, logger: Logger) async throws -> TaskCreation {
+    package static func createTask(_ plan: TaskPlan, on connection: PostgresConnection, logger: Logger) async throws -> TaskCreation {
         let creation = try await createTasks([plan], started: false, on: connection, logger: logger)[0]
         guard let creation else { throw StoreError(.templateNotFound, "template \(plan.template) is not registered") }
         return creation
@@ -80,7 +80,7 @@ public struct PostgresTaskStore: Sendable {
     /// Returns one creation per plan, in order: a plan whose identity hash another task (or an
     /// earlier plan of the batch) already has is a duplicate with that task's id; `nil` means
     /// the plan's template version is not registered, and nothing was stored for it.
-    public static func createTasks(
+    package static func createTasks(
         _ plans: [TaskPlan], started: Bool, on connection: PostgresConnection, logger: Logger
     ) async throws -> [TaskCreation?] {
         guard !plans.isEmpty else { return [] }
