@@ -17,6 +17,7 @@ struct TaskerCommand: AsyncParsableCommand {
             SubmitCommand.self,
             StatusCommand.self,
             BenchCommand.self,
+            DLQCommand.self,
         ]
     )
 }

@@ -72,6 +72,26 @@ public struct LifecycleEvent: Sendable, Hashable, Codable {
         case details
     }
 
+    /// Encodes every key a payload must carry, `task_id` included: it is `null` for events
+    /// about a request that never became a task (`task.request_rejected`), never missing.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(event, forKey: .event)
+        try container.encode(eventID, forKey: .eventID)
+        try container.encode(occurredAt, forKey: .occurredAt)
+        if let taskID { try container.encode(taskID, forKey: .taskID) } else { try container.encodeNil(forKey: .taskID) }
+        try container.encodeIfPresent(stepID, forKey: .stepID)
+        try container.encodeIfPresent(stepName, forKey: .stepName)
+        try container.encodeIfPresent(attempt, forKey: .attempt)
+        try container.encodeIfPresent(maxAttempts, forKey: .maxAttempts)
+        try container.encodeIfPresent(durationMs, forKey: .durationMs)
+        try container.encodeIfPresent(results, forKey: .results)
+        try container.encodeIfPresent(errorMessage, forKey: .errorMessage)
+        try container.encodeIfPresent(errorKind, forKey: .errorKind)
+        try container.encodeIfPresent(errorClass, forKey: .errorClass)
+        try container.encodeIfPresent(details, forKey: .details)
+    }
+
     /// Keys a payload of this event must carry (telemetry consumers rely on them).
     public var requiredKeys: [String] {
         var keys = ["event", "event_id", "occurred_at", "task_id"]
@@ -84,7 +104,8 @@ public struct LifecycleEvent: Sendable, Hashable, Codable {
     /// Keys from ``requiredKeys`` this payload is missing: empty for a well-formed event.
     public var missingKeys: [String] {
         let present: [String: Bool] = [
-            "event": true, "event_id": true, "occurred_at": true, "task_id": taskID != nil,
+            "event": true, "event_id": true, "occurred_at": true,
+            "task_id": taskID != nil || event == .taskRequestRejected,
             "step_id": stepID != nil, "step_name": stepName != nil, "attempt": attempt != nil,
             "max_attempts": maxAttempts != nil, "duration_ms": durationMs != nil, "results": results != nil,
             "error_message": errorMessage != nil, "error_kind": errorKind != nil, "error_class": errorClass != nil,

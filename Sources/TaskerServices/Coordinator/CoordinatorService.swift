@@ -160,11 +160,11 @@ public final class CoordinatorService: Service {
                 try await DeadLetters.publish(
                     delivery, reason: error.errors.joined(separator: "; "), sourceQueue: configuration.topology.requestsQueue,
                     topology: configuration.topology, on: publisher)
-                Counter(label: "tasker.coordinator.requests", dimensions: [("outcome", "dead_lettered")]).increment()
                 logger.debug("undecodable request dead-lettered", metadata: [LogKeys.error: "\(error)"])
-                return .answered(TaskRequestReply(status: .rejected, taskID: nil, errors: error.errors))
+                return .answered(try await reject(
+                    errors: error.errors, request: nil, message: delivery, outcome: "dead_lettered", publisher: publisher))
             }
-            return .answered(try await reject(errors: error.errors, request: nil, publisher: publisher))
+            return .answered(try await reject(errors: error.errors, request: nil, message: delivery, publisher: publisher))
         }
 
         guard let template = try await templates.lookup(namespace: request.namespace, name: request.name, version: request.version) else {
@@ -185,14 +185,25 @@ public final class CoordinatorService: Service {
         }
     }
 
-    private func reject(errors: [String], request: TaskRequest?, publisher: AMQPConnection) async throws -> TaskRequestReply {
+    /// Announces a rejection (`task.request_rejected`: the keys every event has, `task_id`
+    /// null, the errors, the request when it could be read, and the message's id, size and
+    /// whether it was dead-lettered) and returns the reply.
+    private func reject(
+        errors: [String], request: TaskRequest?, message: AMQPDelivery? = nil, outcome: String = "rejected",
+        publisher: AMQPConnection
+    ) async throws -> TaskRequestReply {
         var details: [String: JSONValue] = ["errors": .array(errors.map(JSONValue.string))]
         if let request { details["request"] = request.json }
+        if let message {
+            details["message_id"] = message.properties.messageID.map(JSONValue.string) ?? .null
+            details["bytes"] = .int(Int64(message.body.count))
+            details["dead_lettered"] = .bool(outcome == "dead_lettered")
+        }
         let event = LifecycleEvent(
             event: .taskRequestRejected, eventID: configuration.clock.makeID(), occurredAt: configuration.clock.now(), taskID: nil,
             details: details)
         try await OutboxPublisher.publish(try OutboundMessage.event(event, topology: configuration.topology), on: publisher)
-        Counter(label: "tasker.coordinator.requests", dimensions: [("outcome", "rejected")]).increment()
+        Counter(label: "tasker.coordinator.requests", dimensions: [("outcome", outcome)]).increment()
         logger.debug("task request rejected", metadata: ["tasker.request.errors": "\(errors)"])
         return TaskRequestReply(status: .rejected, taskID: nil, errors: errors)
     }
