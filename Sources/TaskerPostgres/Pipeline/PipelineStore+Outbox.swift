@@ -83,12 +83,4 @@ extension PipelineStore {
             return RelayPass(relayed: published.count, failed: failed.count)
         }
     }
-
-    /// Rows waiting in the outbox.
-    public func outboxCount() async throws -> Int {
-        let logger = self.logger
-        return try await database.withConnection { connection in
-            try await connection.query("SELECT count(*)::int8 FROM outbox", logger: logger).collectFirst(Int.self) ?? 0
-        }
-    }
 }

@@ -12,15 +12,6 @@ extension PipelineStore {
         public var outbox: [OutboxEntry]
     }
 
-    /// What happened to one step result.
-    public struct Recording: Sendable {
-        /// `nil` when the result was recorded; otherwise why it was ignored (duplicate or stale).
-        public var ignoredBecause: String?
-        /// The task's final state when this result finished it.
-        public var finishedTask: TaskState?
-        public var outbox: [OutboxEntry]
-    }
-
     /// Records a batch of workers' reports in one transaction with a fixed number of statements,
     /// whatever the batch size: the steps' transitions, the children that became viable
     /// (dispatched), and the completion or failure of the tasks they finish.
@@ -36,14 +27,6 @@ extension PipelineStore {
                 outcomes: applied.outcomes, finishedTasks: applied.finished,
                 outbox: try await insertOutbox(messages, on: connection))
         }
-    }
-
-    /// ``recordResults(_:now:)`` for one report.
-    public func recordResult(_ message: StepResultMessage, now: Date) async throws -> Recording {
-        let batch = try await recordResults([message], now: now)
-        var ignored: String?
-        if case .ignored(let reason) = batch.outcomes.first { ignored = reason }
-        return Recording(ignoredBecause: ignored, finishedTask: batch.finishedTasks[message.taskID], outbox: batch.outbox)
     }
 
     /// The batch inside a caller's transaction; appends the messages to publish.

@@ -3,12 +3,6 @@ internal import PostgresNIO
 public import TaskerCore
 
 extension PipelineStore {
-    /// The result of a start request.
-    public struct Start: Sendable {
-        public var creation: TaskCreation
-        public var outbox: [OutboxEntry]
-    }
-
     /// The result of starting a batch of tasks.
     public struct BatchStart: Sendable {
         /// One per plan, in order; `nil` when the plan's template version is not registered.
@@ -31,15 +25,5 @@ extension PipelineStore {
             try await apply(effects, now: now, on: connection, messages: &messages)
             return BatchStart(creations: creations, outbox: try await insertOutbox(messages, on: connection))
         }
-    }
-
-    /// ``startTasks(_:now:)`` for one plan.
-    /// - Throws: ``StoreError`` `.templateNotFound` if the plan's template version is not registered.
-    public func startTask(_ plan: TaskPlan, now: Date) async throws -> Start {
-        let batch = try await startTasks([plan], now: now)
-        guard let creation = batch.creations[0] else {
-            throw StoreError(.templateNotFound, "template \(plan.template) is not registered")
-        }
-        return Start(creation: creation, outbox: batch.outbox)
     }
 }
