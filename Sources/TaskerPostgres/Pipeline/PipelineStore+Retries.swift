@@ -12,6 +12,7 @@ extension PipelineStore {
                 """
                 SELECT s.id, s.next_retry_at, t.state FROM steps s JOIN tasks t ON t.id = s.task_id
                 WHERE s.state = 'waiting_for_retry' AND s.next_retry_at <= \(now) AND t.state = 'in_progress'
+                  AND t.topology = \(topology.prefix)
                 ORDER BY s.next_retry_at LIMIT \(limit)
                 FOR UPDATE OF s SKIP LOCKED
                 """,
@@ -31,7 +32,10 @@ extension PipelineStore {
         let logger = self.logger
         return try await database.withConnection { connection in
             try await connection.query(
-                "SELECT min(next_retry_at) FROM steps WHERE state = 'waiting_for_retry'", logger: logger
+                """
+                SELECT min(s.next_retry_at) FROM steps s JOIN tasks t ON t.id = s.task_id
+                WHERE s.state = 'waiting_for_retry' AND t.topology = \(topology.prefix)
+                """, logger: logger
             ).collectFirst(Date?.self) ?? nil
         }
     }
@@ -44,9 +48,10 @@ extension PipelineStore {
             var expired: [WorkflowMachine.ExpiredAttempt] = []
             let rows = try await connection.query(
                 """
-                SELECT id, task_id, state, attempts, name FROM steps
-                WHERE state IN ('enqueued', 'in_progress') AND deadline < \(now.addingTimeInterval(-grace))
-                ORDER BY deadline LIMIT \(limit) FOR UPDATE SKIP LOCKED
+                SELECT s.id, s.task_id, s.state, s.attempts, s.name FROM steps s JOIN tasks t ON t.id = s.task_id
+                WHERE s.state IN ('enqueued', 'in_progress') AND s.deadline < \(now.addingTimeInterval(-grace))
+                  AND t.topology = \(topology.prefix)
+                ORDER BY s.deadline LIMIT \(limit) FOR UPDATE OF s SKIP LOCKED
                 """,
                 logger: logger
             )

@@ -16,7 +16,8 @@ extension PipelineStore {
     /// A duplicate identity stores nothing new and announces `task.request_deduplicated`.
     public func startTasks(_ plans: [TaskPlan], now: Date) async throws -> BatchStart {
         try await tasks.inTransaction { connection in
-            let creations = try await PostgresTaskStore.createTasks(plans, started: true, on: connection, logger: logger)
+            let creations = try await PostgresTaskStore.createTasks(
+                plans, started: true, topology: topology.prefix, on: connection, logger: logger)
             let effects = WorkflowMachine(now: now).startTasks(zip(plans, creations).map { plan, creation in
                 guard let creation else { return (plan, .templateMissing) }
                 return (plan, creation.duplicate ? .duplicate(of: creation.taskID) : .created)

@@ -81,7 +81,7 @@ public struct PostgresTaskStore: Sendable {
     /// earlier plan of the batch) already has is a duplicate with that task's id; `nil` means
     /// the plan's template version is not registered, and nothing was stored for it.
     package static func createTasks(
-        _ plans: [TaskPlan], started: Bool, on connection: PostgresConnection, logger: Logger
+        _ plans: [TaskPlan], started: Bool, topology: String = WireTopology().prefix, on connection: PostgresConnection, logger: Logger
     ) async throws -> [TaskCreation?] {
         guard !plans.isEmpty else { return [] }
         let tags = try plans.map { String(decoding: try JSONEncoder().encode($0.tags), as: UTF8.self) }
@@ -89,10 +89,10 @@ public struct PostgresTaskStore: Sendable {
         let inserted = try await connection.query(
             """
             INSERT INTO tasks (id, template_id, namespace, name, version, state, context, identity_hash,
-                               initiator, source_system, reason, tags, priority, steps_total)
+                               initiator, source_system, reason, tags, priority, steps_total, topology)
             SELECT i.id, t.id, t.namespace, t.name, t.version, \(started ? "in_progress" : "pending"), i.context::jsonb,
                    NULLIF(i.identity_hash, ''), NULLIF(i.initiator, ''), NULLIF(i.source_system, ''), NULLIF(i.reason, ''),
-                   ARRAY(SELECT jsonb_array_elements_text(i.tags::jsonb)), i.priority, i.steps_total
+                   ARRAY(SELECT jsonb_array_elements_text(i.tags::jsonb)), i.priority, i.steps_total, \(topology)
             FROM unnest(\(plans.map(\.taskID))::uuid[], \(plans.map(\.template.namespace))::text[],
                         \(plans.map(\.template.name))::text[], \(plans.map(\.template.version.description))::text[],
                         \(plans.map(\.context.canonicalString))::text[], \(plans.map { $0.identityHash ?? "" })::text[],
