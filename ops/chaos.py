@@ -257,8 +257,8 @@ class Cluster:
                     if rc is None:
                         continue
                     if not (proc.killed_pending and rc == -signal.SIGKILL):
-                        tail = tail_lines(proc.log_path, 6)
-                        proc.unexpected.append((now(), rc, tail))
+                        why = crash_reason(proc.log_path)
+                        proc.unexpected.append((now(), rc, why))
                         say(f"{proc.role} exited by itself with status {rc}; relaunching")
                     self.launch(proc)
             stop_event.wait(0.1)
@@ -325,6 +325,19 @@ def kill_leftovers(env):
         except (OSError, ProcessLookupError):
             pass
     os.remove(path)
+
+
+def crash_reason(path):
+    """The lines of the last launch's log that say why it ended (a fatal error, the time the
+    crash backtrace took), else its last lines."""
+    try:
+        with open(path, errors="replace") as f:
+            text = f.read()
+    except OSError:
+        return []
+    last = text.split("=== ops/chaos: launch")[-1].splitlines()
+    why = [l for l in last if "Fatal error" in l or "Program crashed" in l or "Backtrace took" in l]
+    return why or last[-6:]
 
 
 def tail_lines(path, n):
@@ -933,7 +946,7 @@ def main():
         wait_ready(env, prefix, timeout=120)
         say("cluster ready: coordinator, 2 finalizers, reenqueuer, 3 workers")
 
-        submitter = Submitter(env, prefix, run_id, args, rng)
+        submitter = Submitter(env, prefix, run_id, args, random.Random(args.seed + 2))
         injector = Injector(env, prefix, random.Random(args.seed + 1))
         if not args.no_inject:
             t = threading.Thread(target=injector.run, args=(inject_stop,), daemon=True, name="injector")
@@ -1059,7 +1072,7 @@ def main():
             rows.append((f"injected: {kind}", injected[kind]))
         rows += [
             ("steps run more than once (attempts > 1)", audit["retried_steps"]),
-            ("sweeper actions (timeouts / redispatches)", audit["sweeper_actions"]),
+            ("sweeper timeouts (attempts failed by the sweeper)", audit["sweeper_actions"]),
             ("--", ""),
             ("longest stall (no step completed)", f"{fmt(stalls['longest_stall'])} (at t={fmt(stalls['longest_stall_at'])})"),
             ("longest submission stall (client, broker confirms)", fmt(submit_stall)),
@@ -1089,7 +1102,7 @@ def main():
             if audit.get(key):
                 print(f"  {key.replace('_sample', '')}: e.g. {audit[key]}")
         for role, t, rc, tail in unexpected:
-            print(f"  {role} exited by itself at t={t:.1f}s with status {rc}; log tail:")
+            print(f"  {role} exited by itself at t={t:.1f}s with status {rc}:")
             for line in tail:
                 print(f"    {line}")
         for s in dead_samples:
@@ -1101,7 +1114,7 @@ def main():
             "duplicates": {k: d["count"] for k, d in audit["duplicates"].items()},
             "reply_mismatch": audit["reply_mismatch"], "replies": audit["replies"], "queues_left": left,
             "dead_lettered": dead_count, "outbox_left": audit["outbox_left"], "kills": len(kills),
-            "kills_by_role": {p.role: p.kills for p in cluster.procs}, "unexpected_exits": [(r, t, rc) for r, t, rc, _ in unexpected],
+            "kills_by_role": {p.role: p.kills for p in cluster.procs}, "unexpected_exits": [{"role": r, "at": t, "status": rc, "why": why} for r, t, rc, why in unexpected],
             "sigterm_ignored": forced, "injected": injected, "retried_steps": audit["retried_steps"],
             "sweeper_actions": audit["sweeper_actions"], "longest_stall": stalls["longest_stall"],
             "recording_lag_p50": percentile(audit["recording_lag"], 0.5), "recording_lag_p95": percentile(audit["recording_lag"], 0.95),
