@@ -19,12 +19,12 @@ import json
 import os
 import random
 import signal
-import statistics
 import subprocess
 import sys
 import threading
 import time
 import traceback
+import types
 import uuid
 
 import pika
@@ -112,7 +112,8 @@ def parse_args():
     p.add_argument("--step-timeout", type=int, default=10, help="the template's timeout_seconds (sweeper acts after it + grace)")
     p.add_argument("--sweeper-grace", type=int, default=10, help="TASKER_SWEEPER_GRACE_SECONDS of the services")
     p.add_argument("--database", default="tasker_chaos", help="database to use; a name starting with tasker_chaos is recreated")
-    p.add_argument("--bin", default=os.environ.get("TASKER_BIN"), help="tasker binary")
+    p.add_argument("--bin", default=os.environ.get("TASKER_BIN"),
+                   help="tasker binary (its checkout's migrations are used, or TASKER_MIGRATIONS_DIR)")
     p.add_argument("--json", help="write the figures to this file")
     p.add_argument("--keep", action="store_true", help="keep the broker queues of the run (for inspection)")
     a = p.parse_args()
@@ -139,6 +140,17 @@ class Env:
         self.database = args.database
         self.database_url = f"postgres://{self.pg_user}:{self.pg_password}@{self.pg_host}:{self.pg_port}/{self.database}"
         self.bin = args.bin or os.path.join(self.root, ".build/debug/tasker")
+        self.migrations = e.get("TASKER_MIGRATIONS_DIR") or migrations_for(self.bin) or os.path.join(self.root, "migrations")
+
+
+def migrations_for(binary):
+    """The migrations of the checkout a binary was built in (<checkout>/.build/.../tasker)."""
+    path = os.path.dirname(os.path.realpath(binary))
+    while path != "/":
+        if os.path.isdir(os.path.join(path, "migrations")) and os.path.exists(os.path.join(path, "Package.swift")):
+            return os.path.join(path, "migrations")
+        path = os.path.dirname(path)
+    return None
 
 
 # --------------------------------------------------------------------------------------------
@@ -224,7 +236,7 @@ class Cluster:
             TASKER_STARTUP_TIMEOUT_SECONDS="600",
             TASKER_SHUTDOWN_DRAIN_SECONDS="10",
             TASKER_STARTED_REPORT_DELAY_MS="0",
-            TASKER_MIGRATIONS_DIR=os.path.join(env.root, "migrations"),
+            TASKER_MIGRATIONS_DIR=env.migrations,
             LOG_LEVEL=os.environ.get("LOG_LEVEL", "info"),
         )
 
@@ -817,7 +829,6 @@ def stall_figures(audit, sub_start, restarts, submitter):
             continue
         down, back = ev["down"], ev["back"]
         after = [c for c in comps if c >= back]
-        before = [c for c in comps if c <= down]
         first = (after[0] - back) if after else None
         # The stall around the outage: the longest gap between completions overlapping it.
         around = max((g for g, start in gaps if start <= back and start + g >= down), default=None)
@@ -1016,114 +1027,14 @@ def main():
         forced = cluster.stop_all(grace=20)
         unexpected = [(p.role, rel(t), rc, tail) for p in cluster.procs for (t, rc, tail) in p.unexpected]
 
-        dup_total = sum(d["count"] for d in audit["duplicates"].values())
-        failures = []
-        if audit["lost"]:
-            failures.append(f"{audit['lost']} lost")
-        if audit["stuck"]:
-            failures.append(f"{audit['stuck']} stuck")
-        if audit["failed"]:
-            failures.append(f"{audit['failed']} failed tasks")
-        if audit["wrong"]:
-            failures.append(f"{audit['wrong']} wrong results")
-        if dup_total:
-            failures.append(f"{dup_total} duplicates")
-        if audit["reply_mismatch"]:
-            failures.append(f"{audit['reply_mismatch']} replies naming the wrong task")
-        if queues is None:
-            failures.append("could not list the queues")
-        if left:
-            failures.append(f"messages left in {', '.join(left)}")
-        if dead_count:
-            failures.append(f"{dead_count} dead-lettered")
-        if audit["outbox_left"]:
-            failures.append(f"{audit['outbox_left']} outbox rows left")
-        if len(submitter.confirmed) < args.tasks:
-            failures.append(f"only {len(submitter.confirmed)} of {args.tasks} requests confirmed by the broker")
-        if any(not ev.get("ok") for ev in restarts.events):
-            failures.append("a server restart failed")
-
-        injected = dict(submitter.injected)
-        injected.update(injector.injected)
-        rows = [
-            ("mode", f"{args.mode}: {args.tasks} tasks at {args.rate:g}/s, seed {args.seed}"),
-            ("--", ""),
-            ("requests confirmed by the broker", len(submitter.confirmed)),
-            ("tasks created", audit["tasks"]),
-            ("lost (request without a task)", audit["lost"]),
-            ("stuck (not finished after the drain)", audit["stuck"]),
-            ("failed tasks (error)", audit["failed"]),
-            ("wrong results (any step; end = x^16 mod p)", audit["wrong"]),
-        ]
-        for kind, d in audit["duplicates"].items():
-            rows.append((f"duplicates: {kind}", d["count"]))
-        rows += [
-            ("replies naming the wrong task / bad status", audit["reply_mismatch"]),
-            ("replies received (by status)", ", ".join(f"{k} {v}" for k, v in sorted(audit["replies"].items(), key=str)) or "-"),
-            ("messages left in work queues (ready/unacked)", "0" if not left else "; ".join(f"{q} {v[0]}/{v[1]}" for q, v in left.items())),
-            ("dead-lettered", dead_count),
-            ("outbox rows left", audit["outbox_left"]),
-            ("--", ""),
-            ("SIGKILLs", f"{len(kills)} (" + ", ".join(f"{p.role} {p.kills}" for p in cluster.procs) + ")"),
-            ("unexpected exits (relaunched)", len(unexpected)),
-            ("processes needing SIGKILL at the end (SIGTERM ignored 20 s)", ", ".join(forced) or "0"),
-        ]
-        for kind in sorted(injected):
-            rows.append((f"injected: {kind}", injected[kind]))
-        rows += [
-            ("steps run more than once (attempts > 1)", audit["retried_steps"]),
-            ("sweeper timeouts (attempts failed by the sweeper)", audit["sweeper_actions"]),
-            ("--", ""),
-            ("longest stall (no step completed)", f"{fmt(stalls['longest_stall'])} (at t={fmt(stalls['longest_stall_at'])})"),
-            ("longest submission stall (client, broker confirms)", fmt(submit_stall)),
-            ("task latency p50 / p95 / max (request confirmed -> task complete)",
-             " / ".join(fmt(percentile(latencies, q)) for q in (0.5, 0.95, 1.0))),
-            ("result recording lag p50 / p95 / max (worker report -> finalizer transaction)",
-             " / ".join(fmt(percentile(audit["recording_lag"], q)) for q in (0.5, 0.95, 1.0))),
-        ]
-        for r in stalls["restarts"]:
-            rows.append((f"{r['server']} restart ({r['mode']}) at t={r['at']:.1f}s",
-                         f"outage {fmt(r['outage'])}; first step done {fmt(r['first_progress_after_back'])} after it was back; "
-                         f"stall {fmt(r['stall_around'])}; " + backlog_text(r['backlog_cleared_after_back'])))
-        rows += [
-            ("drain (chaos over -> all tasks finished)", fmt(drained_at - chaos_end)),
-            ("runtime", fmt(now() - T0)),
-            ("--", ""),
-            ("RESULT", "PASS" if not failures else "FAIL: " + "; ".join(failures)),
-        ]
-        print()
-        print(f"ops/chaos summary (run {run_id}, logs {run_dir})")
-        print_table(rows)
-        print(timeline(audit["completions"], sub_start, restarts.events, kills))
-        for kind, d in audit["duplicates"].items():
-            if d["count"]:
-                print(f"  {kind}: e.g. {d['sample']}")
-        for key in ("lost_sample", "stuck_sample", "failed_sample", "wrong_sample", "reply_mismatch_sample"):
-            if audit.get(key):
-                print(f"  {key.replace('_sample', '')}: e.g. {audit[key]}")
-        for role, t, rc, tail in unexpected:
-            print(f"  {role} exited by itself at t={t:.1f}s with status {rc}:")
-            for line in tail:
-                print(f"    {line}")
-        for s in dead_samples:
-            print(f"  dead letter: {s}")
-        summary = {
-            "run": run_id, "mode": args.mode, "tasks": args.tasks, "rate": args.rate, "seed": args.seed,
-            "confirmed": len(submitter.confirmed), "created": audit["tasks"], "lost": audit["lost"],
-            "stuck": audit["stuck"], "failed": audit["failed"], "wrong": audit["wrong"],
-            "duplicates": {k: d["count"] for k, d in audit["duplicates"].items()},
-            "reply_mismatch": audit["reply_mismatch"], "replies": audit["replies"], "queues_left": left,
-            "dead_lettered": dead_count, "outbox_left": audit["outbox_left"], "kills": len(kills),
-            "kills_by_role": {p.role: p.kills for p in cluster.procs}, "unexpected_exits": [{"role": r, "at": t, "status": rc, "why": why} for r, t, rc, why in unexpected],
-            "sigterm_ignored": forced, "injected": injected, "retried_steps": audit["retried_steps"],
-            "sweeper_actions": audit["sweeper_actions"], "longest_stall": stalls["longest_stall"],
-            "recording_lag_p50": percentile(audit["recording_lag"], 0.5), "recording_lag_p95": percentile(audit["recording_lag"], 0.95),
-            "recording_lag_max": percentile(audit["recording_lag"], 1.0),
-            "submission_stall": submit_stall, "latency_p50": percentile(latencies, 0.5),
-            "latency_p95": percentile(latencies, 0.95), "latency_max": percentile(latencies, 1.0),
-            "restarts": stalls["restarts"], "drain": drained_at - chaos_end, "runtime": now() - T0,
-            "result": "PASS" if not failures else "FAIL", "failures": failures,
-        }
+        run = types.SimpleNamespace(
+            args=args, run_id=run_id, run_dir=run_dir, submitter=submitter, injector=injector, cluster=cluster,
+            audit=audit, queues=queues, left=left, dead_count=dead_count, dead_samples=dead_samples, stalls=stalls,
+            latencies=latencies, submit_stall=submit_stall, forced=forced, unexpected=unexpected, kills=kills,
+            drain=drained_at - chaos_end, restarts=restarts.events, sub_start=sub_start)
+        failures = verdict(run)
+        print_report(run, failures)
+        summary = summary_json(run, failures)
         status = 0 if not failures else 1
     except Stop as reason:
         say(f"interrupted ({reason}); cleaning up")
@@ -1152,6 +1063,140 @@ def main():
         prune_runs(base_dir, keep=5)
         say(f"exit {status}")
     return status
+
+
+# --------------------------------------------------------------------------------------------
+# Verdict and report
+
+
+def verdict(run):
+    """What failed: anything lost, stuck, failed, wrong, duplicated or left behind."""
+    args, audit, submitter = run.args, run.audit, run.submitter
+    queues, left, dead_count = run.queues, run.left, run.dead_count
+    dup_total = sum(d["count"] for d in audit["duplicates"].values())
+    failures = []
+    if audit["lost"]:
+        failures.append(f"{audit['lost']} lost")
+    if audit["stuck"]:
+        failures.append(f"{audit['stuck']} stuck")
+    if audit["failed"]:
+        failures.append(f"{audit['failed']} failed tasks")
+    if audit["wrong"]:
+        failures.append(f"{audit['wrong']} wrong results")
+    if dup_total:
+        failures.append(f"{dup_total} duplicates")
+    if audit["reply_mismatch"]:
+        failures.append(f"{audit['reply_mismatch']} replies naming the wrong task")
+    if queues is None:
+        failures.append("could not list the queues")
+    if left:
+        failures.append(f"messages left in {', '.join(left)}")
+    if dead_count:
+        failures.append(f"{dead_count} dead-lettered")
+    if audit["outbox_left"]:
+        failures.append(f"{audit['outbox_left']} outbox rows left")
+    if len(submitter.confirmed) < args.tasks:
+        failures.append(f"only {len(submitter.confirmed)} of {args.tasks} requests confirmed by the broker")
+    if any(not ev.get("ok") for ev in run.restarts):
+        failures.append("a server restart failed")
+
+    return failures
+
+
+def print_report(run, failures):
+    """The summary table, the completions timeline, and samples of whatever failed."""
+    args, audit, submitter, cluster = run.args, run.audit, run.submitter, run.cluster
+    left, dead_count, stalls, latencies = run.left, run.dead_count, run.stalls, run.latencies
+    injector, kills, forced, unexpected = run.injector, run.kills, run.forced, run.unexpected
+    injected = dict(submitter.injected)
+    injected.update(injector.injected)
+    rows = [
+        ("mode", f"{args.mode}: {args.tasks} tasks at {args.rate:g}/s, seed {args.seed}"),
+        ("--", ""),
+        ("requests confirmed by the broker", len(submitter.confirmed)),
+        ("tasks created", audit["tasks"]),
+        ("lost (request without a task)", audit["lost"]),
+        ("stuck (not finished after the drain)", audit["stuck"]),
+        ("failed tasks (error)", audit["failed"]),
+        ("wrong results (any step; end = x^16 mod p)", audit["wrong"]),
+    ]
+    for kind, d in audit["duplicates"].items():
+        rows.append((f"duplicates: {kind}", d["count"]))
+    rows += [
+        ("replies naming the wrong task / bad status", audit["reply_mismatch"]),
+        ("replies received (by status)", ", ".join(f"{k} {v}" for k, v in sorted(audit["replies"].items(), key=str)) or "-"),
+        ("messages left in work queues (ready/unacked)", "0" if not left else "; ".join(f"{q} {v[0]}/{v[1]}" for q, v in left.items())),
+        ("dead-lettered", dead_count),
+        ("outbox rows left", audit["outbox_left"]),
+        ("--", ""),
+        ("SIGKILLs", f"{len(kills)} (" + ", ".join(f"{p.role} {p.kills}" for p in cluster.procs) + ")"),
+        ("unexpected exits (relaunched)", len(unexpected)),
+        ("processes needing SIGKILL at the end (SIGTERM ignored 20 s)", ", ".join(forced) or "0"),
+    ]
+    for kind in sorted(injected):
+        rows.append((f"injected: {kind}", injected[kind]))
+    rows += [
+        ("steps run more than once (attempts > 1)", audit["retried_steps"]),
+        ("sweeper timeouts (attempts failed by the sweeper)", audit["sweeper_actions"]),
+        ("--", ""),
+        ("longest stall (no step completed)", f"{fmt(stalls['longest_stall'])} (at t={fmt(stalls['longest_stall_at'])})"),
+        ("longest submission stall (client, broker confirms)", fmt(run.submit_stall)),
+        ("task latency p50 / p95 / max (request confirmed -> task complete)",
+         " / ".join(fmt(percentile(latencies, q)) for q in (0.5, 0.95, 1.0))),
+        ("result recording lag p50 / p95 / max (worker report -> finalizer transaction)",
+         " / ".join(fmt(percentile(audit["recording_lag"], q)) for q in (0.5, 0.95, 1.0))),
+    ]
+    for r in stalls["restarts"]:
+        rows.append((f"{r['server']} restart ({r['mode']}) at t={r['at']:.1f}s",
+                     f"outage {fmt(r['outage'])}; first step done {fmt(r['first_progress_after_back'])} after it was back; "
+                     f"stall {fmt(r['stall_around'])}; " + backlog_text(r['backlog_cleared_after_back'])))
+    rows += [
+        ("drain (chaos over -> all tasks finished)", fmt(run.drain)),
+        ("runtime", fmt(now() - T0)),
+        ("--", ""),
+        ("RESULT", "PASS" if not failures else "FAIL: " + "; ".join(failures)),
+    ]
+    print()
+    print(f"ops/chaos summary (run {run.run_id}, logs {run.run_dir})")
+    print_table(rows)
+    print(timeline(audit["completions"], run.sub_start, run.restarts, kills))
+    for kind, d in audit["duplicates"].items():
+        if d["count"]:
+            print(f"  {kind}: e.g. {d['sample']}")
+    for key in ("lost_sample", "stuck_sample", "failed_sample", "wrong_sample", "reply_mismatch_sample"):
+        if audit.get(key):
+            print(f"  {key.replace('_sample', '')}: e.g. {audit[key]}")
+    for role, t, rc, tail in unexpected:
+        print(f"  {role} exited by itself at t={t:.1f}s with status {rc}:")
+        for line in tail:
+            print(f"    {line}")
+    for s in run.dead_samples:
+        print(f"  dead letter: {s}")
+
+
+def summary_json(run, failures):
+    args, audit, submitter, cluster = run.args, run.audit, run.submitter, run.cluster
+    left, dead_count, stalls, latencies = run.left, run.dead_count, run.stalls, run.latencies
+    kills, forced, unexpected = run.kills, run.forced, run.unexpected
+    injected = dict(submitter.injected)
+    injected.update(run.injector.injected)
+    return {
+        "run": run.run_id, "mode": args.mode, "tasks": args.tasks, "rate": args.rate, "seed": args.seed,
+        "confirmed": len(submitter.confirmed), "created": audit["tasks"], "lost": audit["lost"],
+        "stuck": audit["stuck"], "failed": audit["failed"], "wrong": audit["wrong"],
+        "duplicates": {k: d["count"] for k, d in audit["duplicates"].items()},
+        "reply_mismatch": audit["reply_mismatch"], "replies": audit["replies"], "queues_left": left,
+        "dead_lettered": dead_count, "outbox_left": audit["outbox_left"], "kills": len(kills),
+        "kills_by_role": {p.role: p.kills for p in cluster.procs}, "unexpected_exits": [{"role": r, "at": t, "status": rc, "why": why} for r, t, rc, why in unexpected],
+        "sigterm_ignored": forced, "injected": injected, "retried_steps": audit["retried_steps"],
+        "sweeper_actions": audit["sweeper_actions"], "longest_stall": stalls["longest_stall"],
+        "recording_lag_p50": percentile(audit["recording_lag"], 0.5), "recording_lag_p95": percentile(audit["recording_lag"], 0.95),
+        "recording_lag_max": percentile(audit["recording_lag"], 1.0),
+        "submission_stall": run.submit_stall, "latency_p50": percentile(latencies, 0.5),
+        "latency_p95": percentile(latencies, 0.95), "latency_max": percentile(latencies, 1.0),
+        "restarts": stalls["restarts"], "drain": run.drain, "runtime": now() - T0,
+        "result": "PASS" if not failures else "FAIL", "failures": failures,
+    }
 
 
 class Monitor:
