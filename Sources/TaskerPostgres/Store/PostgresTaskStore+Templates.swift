@@ -47,16 +47,33 @@ extension PostgresTaskStore {
     public func loadTemplates() async throws -> [TaskTemplate] {
         let logger = self.logger
         let stored = try await database.withConnection { connection in
-            let rows = try await connection.query(
-                "SELECT namespace, name, version, definition::text FROM task_templates ORDER BY namespace, name, id",
-                logger: logger
-            )
-            var stored: [(label: String, definition: String)] = []
-            for try await (namespace, name, version, definition) in rows.decode((String, String, String, String).self) {
-                stored.append(("registry:\(namespace)/\(name)@\(version)", definition))
-            }
-            return stored
+            try await Self.storedTemplates(on: connection, logger: logger)
         }
-        return try stored.map { try TemplateLoader().load(document: try JSONValue.parse($0.definition), file: $0.label) }
+        var templates: [TaskTemplate] = []
+        for entry in stored {
+            let document = try JSONValue.parse(entry.definition)
+            templates.append(try TemplateLoader().load(document: document, file: entry.label))
+        }
+        return templates
+    }
+
+    /// A registered template's stored definition.
+    struct StoredDefinition: Sendable {
+        var label: String
+        var definition: String
+    }
+
+    // A separate function: Swift 6.3.1's release build crashed (LLVM coroutine splitting) on
+    // this loop written inline in the closure above.
+    private static func storedTemplates(on connection: PostgresConnection, logger: Logger) async throws -> [StoredDefinition] {
+        let rows = try await connection.query(
+            "SELECT namespace, name, version, definition::text FROM task_templates ORDER BY namespace, name, id",
+            logger: logger
+        )
+        var stored: [StoredDefinition] = []
+        for try await (namespace, name, version, definition) in rows.decode((String, String, String, String).self) {
+            stored.append(StoredDefinition(label: "registry:\(namespace)/\(name)@\(version)", definition: definition))
+        }
+        return stored
     }
 }
