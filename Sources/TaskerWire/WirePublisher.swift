@@ -13,11 +13,6 @@ package import TaskerCore
 /// try await wire.publish(result)
 /// ```
 package struct WirePublisher: Sendable {
-    /// The header carrying why a message was dead-lettered.
-    package static let deadLetterReasonHeader = "x-tasker-error"
-    /// The header carrying the queue a dead-lettered message came from.
-    package static let deadLetterSourceQueueHeader = "x-tasker-source-queue"
-
     package let connection: AMQPConnection
     package let topology: WireTopology
 
@@ -104,10 +99,18 @@ package struct WirePublisher: Sendable {
     /// queue in two headers. The caller acknowledges the delivery once this returns.
     package func deadLetter(_ delivery: AMQPDelivery, reason: String, sourceQueue: String) async throws {
         var properties = delivery.properties
-        properties.headers[Self.deadLetterReasonHeader] = .string(String(reason.prefix(1_000)))
-        properties.headers[Self.deadLetterSourceQueueHeader] = .string(sourceQueue)
+        properties.headers[DeadLetterHeaders.reason] = .string(String(reason.prefix(1_000)))
+        properties.headers[DeadLetterHeaders.sourceQueue] = .string(sourceQueue)
         properties.persistent = true
         try await connection.publish(
             delivery.body, exchange: topology.deadLetterExchange, routingKey: sourceQueue, properties: properties, mandatory: true)
+    }
+
+    /// Publishes a dead-lettered message again, straight to the queue it came from (through
+    /// the default exchange), with its original properties and without the dead-lettering headers.
+    package func replay(_ delivery: AMQPDelivery, to sourceQueue: String) async throws {
+        var properties = delivery.properties
+        for header in DeadLetterHeaders.all { properties.headers[header] = nil }
+        try await connection.publish(delivery.body, exchange: "", routingKey: sourceQueue, properties: properties, mandatory: true)
     }
 }

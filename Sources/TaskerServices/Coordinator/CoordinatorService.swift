@@ -18,25 +18,18 @@ internal import Synchronization
 /// is published and every request answered on its `reply_to`. Rejections are announced
 /// (`task.request_rejected`) and answered with every error; a body that is not a JSON request
 /// goes to the dead-letter queue with the reason. The coordinator never stops on bad input.
-public final class CoordinatorService: Service {
-    let database: Database
-    let configuration: PipelineConfiguration
-    let logger: Logger
-    let store: PipelineStore
+public final class CoordinatorService: Service, BootstrappedService {
+    let bootstrap: ServiceBootstrap
     let templates: TemplateCache
     /// Namespaces whose worker queue this coordinator has declared.
     private let declaredNamespaces = Mutex<Set<String>>([])
 
     public init(database: Database, configuration: PipelineConfiguration, logger: Logger) {
-        self.database = database
-        self.configuration = configuration
-        self.logger = logger
-        self.store = PipelineStore(database: database, topology: configuration.topology, logger: logger)
-        self.templates = TemplateCache(store: store.tasks, logger: logger)
+        self.bootstrap = ServiceBootstrap(role: "coordinator", database: database, configuration: configuration, logger: logger)
+        self.templates = TemplateCache(store: bootstrap.store.tasks, logger: logger)
     }
 
     public func run() async throws {
-        let bootstrap = ServiceBootstrap(role: "coordinator", database: database, configuration: configuration, logger: logger)
         try await bootstrap.run(
             consuming: configuration.topology.requestsQueue, prefetch: configuration.batchPrefetch, prepare: { try await templates.reload() }
         ) { wire, deliveries in

@@ -16,21 +16,14 @@ internal import TaskerWire
 /// (dispatched), retries scheduled, tasks completed or failed. Then the outbox is published with
 /// pipelined confirms and the batch acknowledged. Any number of finalizers may run: tasks are
 /// locked in id order, so a fan-in step is dispatched exactly once and batches cannot deadlock.
-public final class FinalizerService: Service {
-    let database: Database
-    let configuration: PipelineConfiguration
-    let logger: Logger
-    let store: PipelineStore
+public final class FinalizerService: Service, BootstrappedService {
+    let bootstrap: ServiceBootstrap
 
     public init(database: Database, configuration: PipelineConfiguration, logger: Logger) {
-        self.database = database
-        self.configuration = configuration
-        self.logger = logger
-        self.store = PipelineStore(database: database, topology: configuration.topology, logger: logger)
+        self.bootstrap = ServiceBootstrap(role: "finalizer", database: database, configuration: configuration, logger: logger)
     }
 
     public func run() async throws {
-        let bootstrap = ServiceBootstrap(role: "finalizer", database: database, configuration: configuration, logger: logger)
         try await bootstrap.run(consuming: configuration.topology.resultsQueue, prefetch: configuration.batchPrefetch) { wire, deliveries in
             let outbox = OutboxPublisher(wire: wire, store: store, logger: logger)
             await BatchedConsumption.run(

@@ -18,22 +18,15 @@ internal import TaskerWire
 /// vanished fails as a timeout; a dispatch nobody started is published again) and the
 /// outbox relay (rows left behind by a crash between commit and publish are published).
 /// Several reenqueuers may run; `SKIP LOCKED` keeps them apart.
-public final class ReenqueuerService: Service {
-    let database: Database
-    let configuration: PipelineConfiguration
-    let logger: Logger
-    let store: PipelineStore
+public final class ReenqueuerService: Service, BootstrappedService {
+    let bootstrap: ServiceBootstrap
     let wake = WakeSignal()
 
     public init(database: Database, configuration: PipelineConfiguration, logger: Logger) {
-        self.database = database
-        self.configuration = configuration
-        self.logger = logger
-        self.store = PipelineStore(database: database, topology: configuration.topology, logger: logger)
+        self.bootstrap = ServiceBootstrap(role: "reenqueuer", database: database, configuration: configuration, logger: logger)
     }
 
     public func run() async throws {
-        let bootstrap = ServiceBootstrap(role: "reenqueuer", database: database, configuration: configuration, logger: logger)
         try await bootstrap.run(consuming: configuration.topology.reenqueueQueue, prefetch: 100) { wire, events in
             let outbox = OutboxPublisher(wire: wire, store: store, logger: logger)
             await withDiscardingTaskGroup { group in

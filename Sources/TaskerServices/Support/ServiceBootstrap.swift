@@ -1,9 +1,11 @@
 internal import Logging
+internal import ServiceLifecycle
 internal import TaskerAMQP
 internal import TaskerPostgres
 internal import TaskerWire
 
-/// The start-up and shut-down that the coordinator, the finalizer and the reenqueuer share.
+/// What the coordinator, the finalizer and the reenqueuer share: their settings, logger and
+/// store, and their start-up and shut-down.
 ///
 /// ``run(consuming:prefetch:prepare:_:)`` does, in order: waits for the database (retrying
 /// for up to ``PipelineConfiguration/startupTimeout``), runs the service's own preparation,
@@ -14,17 +16,26 @@ internal import TaskerWire
 /// closed and `<role> stopped` is logged.
 ///
 /// ```swift
-/// try await ServiceBootstrap(role: "finalizer", database: database, configuration: configuration, logger: logger)
-///     .run(consuming: configuration.topology.resultsQueue, prefetch: configuration.batchPrefetch) { wire, deliveries in
-///         await BatchedConsumption.run(deliveries, maxBatch: 200, concurrentBatches: 2, logger: logger) { batch in … }
-///     }
+/// let bootstrap = ServiceBootstrap(role: "finalizer", database: database, configuration: configuration, logger: logger)
+/// try await bootstrap.run(consuming: configuration.topology.resultsQueue, prefetch: configuration.batchPrefetch) { wire, deliveries in
+///     await BatchedConsumption.run(deliveries, maxBatch: 200, concurrentBatches: 2, logger: logger) { batch in … }
+/// }
 /// ```
-struct ServiceBootstrap {
+struct ServiceBootstrap: Sendable {
     /// `coordinator`, `finalizer` or `reenqueuer`: names the connections and the log lines.
     let role: String
     let database: Database
     let configuration: PipelineConfiguration
     let logger: Logger
+    let store: PipelineStore
+
+    init(role: String, database: Database, configuration: PipelineConfiguration, logger: Logger) {
+        self.role = role
+        self.database = database
+        self.configuration = configuration
+        self.logger = logger
+        self.store = PipelineStore(database: database, topology: configuration.topology, logger: logger)
+    }
 
     /// Starts the service, runs `body` with a publisher on the publishing connection and the
     /// consumer of `queue`, and stops it.
@@ -53,4 +64,15 @@ struct ServiceBootstrap {
         }
         logger.info("\(role) stopped")
     }
+}
+
+/// A service started by a ``ServiceBootstrap``; its settings, logger and store come from there.
+protocol BootstrappedService: Service {
+    var bootstrap: ServiceBootstrap { get }
+}
+
+extension BootstrappedService {
+    var configuration: PipelineConfiguration { bootstrap.configuration }
+    var logger: Logger { bootstrap.logger }
+    var store: PipelineStore { bootstrap.store }
 }
