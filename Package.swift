@@ -63,12 +63,19 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // MARK: The wire: topology, message properties, dead-lettering, the confirmed publisher.
+        .target(
+            name: "TaskerWire",
+            dependencies: ["TaskerCore", "TaskerAMQP"],
+            swiftSettings: swiftSettings
+        ),
         // MARK: Worker runtime: the step-handler API and the worker service. No database.
         .target(
             name: "TaskerWorker",
             dependencies: [
                 "TaskerCore",
                 "TaskerAMQP",
+                "TaskerWire",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -82,7 +89,7 @@ let package = Package(
                 "TaskerCore",
                 "TaskerPostgres",
                 "TaskerAMQP",
-                "TaskerWorker",
+                "TaskerWire",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -103,6 +110,7 @@ let package = Package(
                 "TaskerCore",
                 "TaskerPostgres",
                 "TaskerAMQP",
+                "TaskerWire",
                 "TaskerWorker",
                 "TaskerServices",
                 "TaskerExamples",
@@ -137,9 +145,22 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // MARK: Tests. Pure logic runs without services; the others need PostgreSQL / RabbitMQ.
+        // What every test target shares (logger, timeouts and waits, ops scripts, the test broker);
+        // a regular target that only test targets depend on.
+        .target(
+            name: "TaskerTestSupport",
+            dependencies: [
+                "TaskerCore",
+                "TaskerAMQP",
+                "TaskerWire",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/TaskerTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "TaskerCoreTests",
-            dependencies: ["TaskerCore", "TaskerFuzzing"],
+            dependencies: ["TaskerCore", "TaskerFuzzing", "TaskerTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -147,6 +168,7 @@ let package = Package(
             dependencies: [
                 "TaskerCore",
                 "TaskerPostgres",
+                "TaskerTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
@@ -157,8 +179,10 @@ let package = Package(
             dependencies: [
                 "TaskerCore",
                 "TaskerAMQP",
+                "TaskerWire",
                 "TaskerWorker",
                 "TaskerExamples",
+                "TaskerTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -170,9 +194,11 @@ let package = Package(
                 "TaskerCore",
                 "TaskerPostgres",
                 "TaskerAMQP",
+                "TaskerWire",
                 "TaskerWorker",
                 "TaskerServices",
                 "TaskerExamples",
+                "TaskerTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -183,6 +209,7 @@ let package = Package(
             name: "TaskerAMQPTests",
             dependencies: [
                 "TaskerAMQP",
+                "TaskerTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),

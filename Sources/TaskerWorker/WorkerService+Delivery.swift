@@ -2,10 +2,11 @@ import Foundation
 import Logging
 import TaskerAMQP
 import TaskerCore
+import TaskerWire
 
 extension WorkerService {
     /// Handles one delivery: decode, publish `started`, run, publish the result, acknowledge.
-    func process(_ delivery: AMQPDelivery, from queue: String, publishing: AMQPConnection) async {
+    func process(_ delivery: AMQPDelivery, from queue: String, publishing: WirePublisher) async {
         let dispatch: StepDispatch
         do {
             dispatch = try WireCoding.decode(StepDispatch.self, from: Data(delivery.body))
@@ -38,7 +39,7 @@ extension WorkerService {
                 try? await Task.sleep(for: self.configuration.startedReportDelay)
                 guard report.begin() else { return }
                 do {
-                    try await self.publishResult(started, publishing: publishing)
+                    try await publishing.publish(started)
                     report.finish(failure: nil)
                 } catch {
                     report.finish(failure: error)
@@ -63,7 +64,7 @@ extension WorkerService {
             return
         }
         do {
-            try await publishResult(result, publishing: publishing)
+            try await publishing.publish(result)
         } catch {
             logger.debug("step result not published", metadata: [LogKeys.error: "\(String(reflecting: error))"])
             returnForRedelivery(delivery, logger: logger)
@@ -81,31 +82,10 @@ extension WorkerService {
         acknowledge(delivery, logger: logger)
     }
 
-    /// Publishes a result to the results exchange, mandatory and persistent, awaiting the confirm.
-    func publishResult(_ result: StepResultMessage, publishing: AMQPConnection) async throws {
-        let body = try WireCoding.encode(result)
-        let properties = AMQPProperties(
-            contentType: WireCoding.contentType,
-            messageID: UUID().uuidString,
-            type: result.kind.rawValue,
-            timestamp: UInt64(max(0, result.occurredAt.timeIntervalSince1970)),
-            persistent: true,
-            headers: [WireCoding.schemaVersionHeader: .int(Int64(WireCoding.schemaVersion))]
-        )
-        try await publishing.publish(
-            Array(body),
-            exchange: configuration.topology.resultsExchange,
-            routingKey: configuration.topology.resultsRoutingKey,
-            properties: properties,
-            mandatory: true
-        )
-    }
-
     /// Publishes the original message to the dead-letter exchange with the reason, then acknowledges it.
-    private func deadLetter(_ delivery: AMQPDelivery, from sourceQueue: String, reason: String, publishing: AMQPConnection) async {
+    private func deadLetter(_ delivery: AMQPDelivery, from sourceQueue: String, reason: String, publishing: WirePublisher) async {
         do {
-            try await DeadLetters.publish(
-                delivery, reason: reason, sourceQueue: sourceQueue, topology: configuration.topology, on: publishing)
+            try await publishing.deadLetter(delivery, reason: reason, sourceQueue: sourceQueue)
         } catch {
             logger.debug("dead-lettering failed", metadata: [LogKeys.error: "\(String(reflecting: error))"])
             returnForRedelivery(delivery, logger: logger)

@@ -4,6 +4,7 @@ public import ServiceLifecycle
 import Synchronization
 import TaskerAMQP
 import TaskerCore
+import TaskerWire
 
 /// A long-running worker: consumes step dispatches from RabbitMQ, runs their handlers and
 /// publishes the results.
@@ -21,7 +22,7 @@ import TaskerCore
 /// ```
 ///
 /// Nothing happens until ``run()`` runs, and it may run only once. It opens one connection
-/// for consuming and one for publishing, declares the topology (``TaskerTopology``), starts one
+/// for consuming and one for publishing, declares the topology (`TaskerTopology`), starts one
 /// consumer per namespace and runs at most ``Configuration-swift.struct/concurrency`` steps at
 /// once. For each dispatch it publishes `step.started`, runs the handler through a
 /// ``StepExecutor``, publishes `step.completed` / `step.failed` to the results exchange and only
@@ -71,7 +72,7 @@ public final class WorkerService: Service {
         try await AMQPConnection.withConnection(configuration: connectionConfiguration("consume"), logger: logger) { consuming in
             try await AMQPConnection.withConnection(configuration: connectionConfiguration("publish"), logger: logger) { publishing in
                 try await TaskerTopology.declare(on: consuming, topology: configuration.topology, namespaces: configuration.namespaces)
-                try await consume(from: consuming, publishingOn: publishing)
+                try await consume(from: consuming, publishingOn: WirePublisher(connection: publishing, topology: configuration.topology))
             }
         }
     }
@@ -85,7 +86,7 @@ public final class WorkerService: Service {
     // MARK: - Consuming
 
     /// Merges every namespace's consumer into one stream and runs deliveries with bounded width.
-    private func consume(from consuming: AMQPConnection, publishingOn publishing: AMQPConnection) async throws {
+    private func consume(from consuming: AMQPConnection, publishingOn publishing: WirePublisher) async throws {
         let prefetch = UInt16(clamping: configuration.concurrency)
         var consumers: [AMQPConsumer] = []
         var seen = Set<String>()
@@ -135,7 +136,7 @@ public final class WorkerService: Service {
     }
 
     /// Runs deliveries, at most `concurrency` at once, until the stream ends or `stopping` is set.
-    private func runDeliveries(_ deliveries: AsyncStream<(delivery: AMQPDelivery, queue: String)>, state: ConsumeState, publishing: AMQPConnection) async {
+    private func runDeliveries(_ deliveries: AsyncStream<(delivery: AMQPDelivery, queue: String)>, state: ConsumeState, publishing: WirePublisher) async {
         await withTaskGroup(of: Void.self) { steps in
             var inFlight = 0
             for await (delivery, queue) in deliveries {

@@ -1,5 +1,6 @@
 import Foundation
 import TaskerAMQP
+import TaskerTestSupport
 import Testing
 
 extension AMQPConnectionTests {
@@ -13,7 +14,7 @@ extension AMQPConnectionTests {
         #else
         let messages = Int(ProcessInfo.processInfo.environment["AMQP_BENCH_MESSAGES"] ?? "") ?? 50_000
         #endif
-        let result = try await AMQPBenchmark.run(url: amqpURL, messages: messages, size: 200, queueType: queueType, logger: testLogger)
+        let result = try await AMQPBenchmark.run(url: testAMQPURL, messages: messages, size: 200, queueType: queueType, logger: testLogger)
         print(result.table)
         #if !DEBUG
         // Targets for the recommended queue type. Classic durable queues are bounded by the broker

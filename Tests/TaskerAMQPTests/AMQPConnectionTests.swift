@@ -2,6 +2,7 @@ import Foundation
 import ServiceLifecycle
 import ServiceLifecycleTestKit
 import TaskerAMQP
+import TaskerTestSupport
 import Testing
 
 /// Integration tests against the real broker (`AMQP_URL`).
@@ -203,7 +204,7 @@ struct AMQPConnectionTests {
 
     @Test("runs as a Service until graceful shutdown", .timeLimit(.minutes(1)))
     func runsAsService() async throws {
-        let connection = try AMQPConnection(configuration: testConfiguration(name: "service"), logger: testLogger)
+        let connection = try AMQPConnection(configuration: testAMQPConfiguration(name: "service"), logger: testLogger)
         let queue = uniqueName()
         try await testGracefulShutdown { trigger in
             try await withThrowingTaskGroup(of: Void.self) { group in

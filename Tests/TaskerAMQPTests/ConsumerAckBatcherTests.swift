@@ -1,4 +1,5 @@
 import TaskerAMQP
+import TaskerTestSupport
 import Testing
 
 /// Consumer acknowledgement batching, without a broker.
@@ -112,7 +113,7 @@ struct ConsumerAckBatcherTests {
     @Test("long runs stay correct across internal compaction")
     func longRun() {
         var batcher = ConsumerAckBatcher()
-        var generator = SeededGenerator(seed: 7)
+        var generator = SplitMix64(seed: 7)
         var next: UInt64 = 1
         var acked: UInt64 = 0
         for _ in 0..<2_000 {

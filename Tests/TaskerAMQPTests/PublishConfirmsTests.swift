@@ -1,4 +1,5 @@
 import TaskerAMQP
+import TaskerTestSupport
 import Testing
 
 /// Publisher-confirm bookkeeping, without a broker.
@@ -125,7 +126,7 @@ struct PublishConfirmsTests {
     @Test("pipelined publishes confirmed at random boundaries resolve each exactly once")
     func pipelined() {
         let total = 10_000
-        var generator = SeededGenerator(seed: 42)
+        var generator = SplitMix64(seed: 42)
         var confirms = PublishConfirms<Int>()
         var resolved = Set<Int>()
         var duplicates = 0

@@ -1,4 +1,5 @@
 import TaskerAMQP
+import TaskerTestSupport
 import Testing
 
 /// Reconnect backoff, without a broker.
@@ -28,7 +29,7 @@ struct ReconnectBackoffTests {
 
     @Test("jitter takes off at most its fraction of the delay")
     func jitterBounds() {
-        var generator = SeededGenerator(seed: 1)
+        var generator = SplitMix64(seed: 1)
         var sawJitter = false
         for _ in 0..<200 {
             var backoff = ReconnectBackoff(policy: policy)
@@ -58,7 +59,7 @@ struct ReconnectBackoffTests {
     func noJitter() {
         var policy = self.policy
         policy.jitter = 0
-        var generator = SeededGenerator(seed: 3)
+        var generator = SplitMix64(seed: 3)
         var backoff = ReconnectBackoff(policy: policy)
         for attempt in 0..<10 { #expect(backoff.nextDelay(using: &generator) == uncapped(attempt)) }
     }
@@ -67,7 +68,7 @@ struct ReconnectBackoffTests {
     func fullJitter() {
         var policy = self.policy
         policy.jitter = 1
-        var generator = SeededGenerator(seed: 4)
+        var generator = SplitMix64(seed: 4)
         var backoff = ReconnectBackoff(policy: policy)
         for attempt in 0..<50 {
             let delay = backoff.nextDelay(using: &generator)
@@ -84,20 +85,5 @@ struct ReconnectBackoffTests {
         #expect(next.attempts == 0)
         #expect(next.nextDelay(random: 0) == .milliseconds(100))
         #expect(next.attempts == 1)
-    }
-}
-
-/// A deterministic random number generator (SplitMix64) for reproducible tests.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,3 +1,4 @@
+import TaskerTestSupport
 import Testing
 import TaskerCore
 

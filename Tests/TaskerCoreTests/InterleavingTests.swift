@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TaskerCore
+import TaskerTestSupport
 
 /// The whole decision flow (``WorkflowMachine`` over ``InMemoryWorkflowStore``) under chaotic
 /// delivery: the same worker reports delivered duplicated, reordered, late, and split into

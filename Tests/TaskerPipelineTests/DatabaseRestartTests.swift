@@ -4,6 +4,7 @@ import Testing
 import TaskerCore
 import TaskerPostgres
 import TaskerServices
+import TaskerTestSupport
 
 /// PostgreSQL restarts (a failover, a crash) under load: the services must recover by
 /// themselves — no delivery left unacknowledged, every task completed with the right results,

@@ -3,6 +3,7 @@ import Testing
 import TaskerAMQP
 import TaskerCore
 import TaskerServices
+import TaskerWire
 
 /// Bad input is announced and kept: a body that is not a request is dead-lettered with its
 /// reason and announced as `task.request_rejected`; `tasker dlq` (DeadLetterQueue) lists it,

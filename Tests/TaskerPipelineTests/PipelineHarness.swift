@@ -7,6 +7,8 @@ import TaskerCore
 import TaskerExamples
 import TaskerPostgres
 import TaskerServices
+import TaskerTestSupport
+import TaskerWire
 import TaskerWorker
 
 /// A whole pipeline (coordinator, finalizers, reenqueuer, workers) in this process, on its own
@@ -32,8 +34,6 @@ struct PipelineHarness: Sendable {
         var databaseTimeout: Duration = .seconds(15)
     }
 
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
     /// Runs `body` with the pipeline running; shuts it down gracefully afterwards.
     static func run<T: Sendable>(
         options: Options = .init(),
@@ -43,13 +43,11 @@ struct PipelineHarness: Sendable {
         let suffix = UUID().uuidString.prefix(8).lowercased()
         let topology = WireTopology(prefix: "test-\(suffix)")
         let namespace = "ns_\(suffix)"
-        var logger = Logger(label: "tasker.pipeline-tests")
-        logger.logLevel = ProcessInfo.processInfo.environment["TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
+        let logger = testLogger
         let database = try DatabaseConfiguration.fromEnvironment()
         let pool = Database(configuration: database, logger: logger, callTimeout: options.databaseTimeout, probeInterval: .seconds(1))
         let client = pool.currentClient
-        let amqp = try AMQPConfiguration(
-            url: ProcessInfo.processInfo.environment["AMQP_URL"] ?? "amqp://tasker:tasker@127.0.0.1:5673/%2f", connectionName: "pipeline-test")
+        let amqp = try AMQPConfiguration(url: testAMQPURL, connectionName: "pipeline-test")
         let harness = PipelineHarness(
             topology: topology, namespace: namespace, client: client, store: PostgresTaskStore(database: pool, logger: logger),
             amqp: amqp, logger: logger)
@@ -70,7 +68,7 @@ struct PipelineHarness: Sendable {
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await pool.run() }
             defer { group.cancelAll() }
-            try await PostgresMigrator(client: client, logger: logger).migrate(try Migration.load(from: root.appendingPathComponent("migrations")))
+            try await PostgresMigrator(client: client, logger: logger).migrate(try Migration.load(from: packageRoot.appendingPathComponent("migrations")))
             try await harness.registerTemplates(extra: extraTemplates)
             // Declare everything up front, so a request published before the services finish
             // starting is queued rather than unroutable.
@@ -99,7 +97,7 @@ struct PipelineHarness: Sendable {
 
     /// The reference templates (test environment: short backoff), moved to this harness's namespace.
     func registerTemplates(extra: [String]) async throws {
-        let directory = Self.root.appendingPathComponent("templates/examples")
+        let directory = packageRoot.appendingPathComponent("templates/examples")
         var texts: [String] = []
         for name in ["linear", "diamond", "tree", "mixed_dag", "api_integration"] {
             texts.append(try String(contentsOf: directory.appendingPathComponent("\(name).yaml"), encoding: .utf8))
@@ -136,26 +134,24 @@ struct PipelineHarness: Sendable {
 
     /// Waits (polling the database, with a deadline) until the task has finished.
     func waitForTask(_ id: UUID, timeout: Duration = .seconds(60)) async throws -> TaskDetail {
-        let start = ContinuousClock.now
-        while true {
-            let detail = try await store.fetchTask(id)
-            if detail.task.state.isFinished { return detail }
-            if ContinuousClock.now - start > timeout {
-                throw HarnessError("task \(id) still \(detail.task.state.rawValue) after \(timeout): "
-                    + detail.steps.map { "\($0.name)=\($0.state.rawValue)" }.joined(separator: " "))
+        var last: TaskDetail?
+        do {
+            return try await waitFor("task \(id) to finish", timeout: timeout, every: .milliseconds(50)) {
+                last = try await store.fetchTask(id)
+                return last.flatMap { $0.task.state.isFinished ? $0 : nil }
             }
-            try await Task.sleep(for: .milliseconds(50))
+        } catch let expired as TestTimeout {
+            guard let last else { throw expired }
+            throw TestTimeout(description: "\(expired); still \(last.task.state.rawValue): "
+                + last.steps.map { "\($0.name)=\($0.state.rawValue)" }.joined(separator: " "))
         }
     }
 
     /// Waits until `condition` holds for the task.
     func waitUntil(_ id: UUID, timeout: Duration = .seconds(30), _ condition: (TaskDetail) -> Bool) async throws -> TaskDetail {
-        let start = ContinuousClock.now
-        while true {
+        try await waitFor("condition met for task \(id)", timeout: timeout, every: .milliseconds(50)) {
             let detail = try await store.fetchTask(id)
-            if condition(detail) { return detail }
-            if ContinuousClock.now - start > timeout { throw HarnessError("condition not met for task \(id) after \(timeout)") }
-            try await Task.sleep(for: .milliseconds(50))
+            return condition(detail) ? detail : nil
         }
     }
 
@@ -164,39 +160,9 @@ struct PipelineHarness: Sendable {
         let topology = self.topology
         let namespace = self.namespace
         try? await AMQPConnection.withConnection(configuration: amqp, logger: logger) { connection in
-            for queue in [topology.requestsQueue, topology.resultsQueue, topology.reenqueueQueue, topology.deadLetterQueue,
-                          topology.stepsQueue(namespace: namespace)] {
-                try? await connection.deleteQueue(queue)
-            }
-            for exchange in [topology.requestsExchange, topology.eventsExchange, topology.stepsExchange, topology.resultsExchange,
-                             topology.deadLetterExchange] {
-                try? await connection.deleteExchange(exchange)
-            }
+            await TaskerTestSupport.deleteTopology(topology, namespaces: [namespace], on: connection)
         }
     }
-}
-
-/// Runs a bash script with `ops/lib.sh` sourced, from the package root; returns its standard output.
-@discardableResult
-func opsShell(_ script: String) async throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/bin/bash")
-    process.arguments = ["-c", ". ops/lib.sh; " + script]
-    process.currentDirectoryURL = PipelineHarness.root
-    let output = Pipe()
-    process.standardOutput = output
-    let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-        process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-        do { try process.run() } catch { continuation.resume(throwing: error) }
-    }
-    let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    guard status == 0 else { throw HarnessError("ops script exited with \(status): \(script)") }
-    return text
-}
-
-struct HarnessError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }
 
 /// The reference "square" semantics, computed independently of the handlers.

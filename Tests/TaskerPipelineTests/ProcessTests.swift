@@ -3,10 +3,11 @@ import Testing
 import TaskerCore
 import TaskerPostgres
 import TaskerServices
+import TaskerTestSupport
 
 /// Runs workers as separate OS processes (the `tasker` binary) to test crashes.
 @Suite(.serialized, .timeLimit(.minutes(3))) struct ProcessTests {
-    static let binary = PipelineHarness.root.appendingPathComponent(".build/debug/tasker")
+    static let binary = packageRoot.appendingPathComponent(".build/debug/tasker")
 
     func launchWorker(_ harness: PipelineHarness) throws -> Process {
         let process = Process()

@@ -3,6 +3,7 @@ import Testing
 import TaskerCore
 import TaskerPostgres
 import TaskerServices
+import TaskerTestSupport
 
 @Suite(.serialized, .timeLimit(.minutes(3))) struct ReferenceWorkflowTests {
     @Test func allFiveReferenceWorkflowsCompleteWithExpectedResultsAndCleanAuditTrails() async throws {
@@ -13,7 +14,7 @@ import TaskerServices
                 replies[name] = try await harness.submit(name, context: ["even_number": 2, "cart_id": 3, "run": .string(UUID().uuidString)])
                 #expect(replies[name]?.status == .created, "\(name): \(replies[name]?.errors ?? [])")
             }
-            let directory = PipelineHarness.root.appendingPathComponent("templates/examples")
+            let directory = packageRoot.appendingPathComponent("templates/examples")
             for name in names {
                 let detail = try await harness.waitForTask(try #require(replies[name]?.taskID))
                 #expect(detail.task.state == .complete, "\(name) ended \(detail.task.state)")

@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import PostgresNIO
+import TaskerTestSupport
 import Testing
 import TaskerCore
 import TaskerPostgres

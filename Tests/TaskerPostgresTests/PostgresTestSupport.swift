@@ -1,8 +1,8 @@
 import Foundation
-import Logging
 import PostgresNIO
 import TaskerCore
 import TaskerPostgres
+import TaskerTestSupport
 
 /// Runs `body` with a store on the test database (`DATABASE_URL` / `POSTGRES_*`), migrated.
 func withStore<T: Sendable>(
@@ -48,16 +48,9 @@ func withFreshDatabase<T: Sendable>(_ body: @Sendable (PostgresClient, String) a
     }
 }
 
-let testLogger: Logger = {
-    var logger = Logger(label: "tasker.tests")
-    logger.logLevel = ProcessInfo.processInfo.environment["TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
-    return logger
-}()
-
 enum TestPaths {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let migrations = root.appendingPathComponent("migrations")
-    static let examples = root.appendingPathComponent("templates/examples")
+    static let migrations = packageRoot.appendingPathComponent("migrations")
+    static let examples = packageRoot.appendingPathComponent("templates/examples")
 }
 
 /// A template unique to one test, so tests never share rows.

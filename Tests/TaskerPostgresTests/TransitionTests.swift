@@ -1,5 +1,6 @@
 import Foundation
 import PostgresNIO
+import TaskerTestSupport
 import Testing
 import TaskerCore
 import TaskerPostgres

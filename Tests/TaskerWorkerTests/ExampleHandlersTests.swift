@@ -1,6 +1,7 @@
 import Foundation
 import TaskerCore
 import TaskerExamples
+import TaskerTestSupport
 import TaskerWorker
 import Testing
 

@@ -3,6 +3,7 @@ import Logging
 import Synchronization
 import TaskerCore
 import TaskerExamples
+import TaskerTestSupport
 import TaskerWorker
 import Testing
 

@@ -1,30 +1,12 @@
 import Foundation
-import Logging
 import ServiceLifecycle
 import Synchronization
 import TaskerAMQP
 import TaskerCore
 import TaskerExamples
+import TaskerTestSupport
+import TaskerWire
 import TaskerWorker
-import Testing
-
-/// The broker URL from `AMQP_URL`, defaulting to the private test node.
-let amqpURL = ProcessInfo.processInfo.environment["AMQP_URL"] ?? "amqp://tasker:tasker@127.0.0.1:5673/%2f"
-
-/// A logger for tests; `LOG_LEVEL=debug swift test` shows the worker's debug logs.
-let testLogger: Logger = {
-    var logger = Logger(label: "tasker.worker.tests")
-    logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
-    return logger
-}()
-
-func testAMQPConfiguration(name: String) throws -> AMQPConfiguration {
-    var configuration = try AMQPConfiguration(url: amqpURL, connectionName: name)
-    configuration.heartbeat = .seconds(5)
-    configuration.reconnect.initialDelay = .milliseconds(200)
-    configuration.reconnect.maxDelay = .seconds(2)
-    return configuration
-}
 
 /// A topology unique to one test run.
 func uniqueTopology() -> WireTopology {
@@ -92,27 +74,6 @@ final class TickingClock: Sendable {
     }
 }
 
-struct TestTimeout: Error, CustomStringConvertible {
-    var description: String
-}
-
-/// Runs `body`, failing with ``TestTimeout`` if it takes longer than `duration`.
-func withTimeout<T: Sendable>(
-    _ duration: Duration,
-    _ what: String,
-    _ body: @escaping @Sendable () async throws -> T
-) async throws -> T {
-    try await withThrowingTaskGroup(of: T.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: duration)
-            throw TestTimeout(description: "timed out after \(duration): \(what)")
-        }
-        defer { group.cancelAll() }
-        return try await group.next()!
-    }
-}
-
 /// A test harness: a unique topology declared on a test connection, deleted afterwards.
 struct BrokerFixture {
     let topology: WireTopology
@@ -130,7 +91,7 @@ struct BrokerFixture {
             body,
             exchange: topology.stepsExchange,
             routingKey: namespace,
-            properties: AMQPProperties(contentType: WireCoding.contentType, messageID: UUID().uuidString),
+            properties: WireMessageKind.stepDispatch.properties(messageID: UUID(), timestamp: Date()),
             mandatory: true
         )
     }
@@ -162,11 +123,6 @@ func withBroker<R>(
         await deleteTopology(topology, namespaces: namespaces, on: connection)
         return result
     }
-}
-
-private func deleteTopology(_ topology: WireTopology, namespaces: [String], on connection: AMQPConnection) async {
-    for queue in TaskerTopology.queues(topology, namespaces: namespaces) { try? await connection.deleteQueue(queue.name) }
-    for exchange in TaskerTopology.exchanges(topology) { try? await connection.deleteExchange(exchange.name) }
 }
 
 /// A worker for `fixture`'s topology, wrapped in a service group the test can shut down.

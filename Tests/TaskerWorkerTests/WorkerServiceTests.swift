@@ -4,6 +4,8 @@ import ServiceLifecycle
 import TaskerAMQP
 import TaskerCore
 import TaskerExamples
+import TaskerTestSupport
+import TaskerWire
 import TaskerWorker
 import Testing
 

@@ -2,6 +2,7 @@ internal import Foundation
 public import Logging
 public import TaskerAMQP
 public import TaskerCore
+internal import TaskerWire
 internal import Synchronization
 
 /// Publishes task requests and waits for the coordinator's replies.
@@ -15,14 +16,12 @@ internal import Synchronization
 /// }
 /// ```
 public final class TaskRequestClient: Sendable {
-    let connection: AMQPConnection
-    let topology: WireTopology
+    let wire: WirePublisher
     let replyQueue: String
     private let waiting = Mutex<[String: CheckedContinuation<TaskRequestReply, any Error>]>([:])
 
     init(connection: AMQPConnection, topology: WireTopology) {
-        self.connection = connection
-        self.topology = topology
+        self.wire = WirePublisher(connection: connection, topology: topology)
         self.replyQueue = "\(topology.prefix).reply.\(UUID().uuidString.lowercased())"
     }
 
@@ -57,7 +56,6 @@ public final class TaskRequestClient: Sendable {
     /// - Parameter timeout: how long to wait for the reply.
     public func submit(_ request: TaskRequest, timeout: Duration = .seconds(30)) async throws -> TaskRequestReply {
         let correlation = UUID().uuidString
-        let body = request.json.canonicalData()
         return try await withThrowingTaskGroup(of: TaskRequestReply.self) { group in
             group.addTask {
                 try await withCheckedThrowingContinuation { continuation in
@@ -65,7 +63,7 @@ public final class TaskRequestClient: Sendable {
                     Task {
                         // Publishing after registering the continuation: a fast reply cannot be missed.
                         do {
-                            try await self.publish(body, correlation: correlation, request: request)
+                            try await self.wire.publish(request, correlationID: correlation, replyTo: self.replyQueue)
                         } catch {
                             self.fail(correlation, error)
                         }
@@ -85,19 +83,7 @@ public final class TaskRequestClient: Sendable {
 
     /// Publishes a request without waiting for a reply.
     public func send(_ request: TaskRequest) async throws {
-        try await publish(request.json.canonicalData(), correlation: nil, request: request)
-    }
-
-    private func publish(_ body: Data, correlation: String?, request: TaskRequest) async throws {
-        try await connection.publish(
-            Array(body),
-            exchange: topology.requestsExchange,
-            routingKey: topology.requestRoutingKey(namespace: request.namespace, name: request.name),
-            properties: AMQPProperties(
-                contentType: WireCoding.contentType, messageID: UUID().uuidString, correlationID: correlation,
-                replyTo: correlation == nil ? nil : replyQueue, type: "task.request", persistent: true,
-                headers: [WireCoding.schemaVersionHeader: .int(Int64(WireCoding.schemaVersion))]),
-            mandatory: true)
+        try await wire.publish(request, correlationID: nil, replyTo: nil)
     }
 
     private func deliver(_ delivery: AMQPDelivery) {

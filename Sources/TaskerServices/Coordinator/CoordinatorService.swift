@@ -5,8 +5,7 @@ public import TaskerPostgres
 public import ServiceLifecycle
 internal import TaskerAMQP
 internal import TaskerCore
-
-internal import TaskerWorker
+internal import TaskerWire
 internal import Synchronization
 
 /// Turns task requests into running tasks.
@@ -19,40 +18,27 @@ internal import Synchronization
 /// is published and every request answered on its `reply_to`. Rejections are announced
 /// (`task.request_rejected`) and answered with every error; a body that is not a JSON request
 /// goes to the dead-letter queue with the reason. The coordinator never stops on bad input.
-public final class CoordinatorService: Service {
-    let database: Database
-    let configuration: PipelineConfiguration
-    let logger: Logger
-    let store: PipelineStore
+public final class CoordinatorService: Service, BootstrappedService {
+    let bootstrap: ServiceBootstrap
     let templates: TemplateCache
     /// Namespaces whose worker queue this coordinator has declared.
     private let declaredNamespaces = Mutex<Set<String>>([])
 
     public init(database: Database, configuration: PipelineConfiguration, logger: Logger) {
-        self.database = database
-        self.configuration = configuration
-        self.logger = logger
-        self.store = PipelineStore(database: database, topology: configuration.topology, logger: logger)
-        self.templates = TemplateCache(store: store.tasks, logger: logger)
+        self.bootstrap = ServiceBootstrap(role: "coordinator", database: database, configuration: configuration, logger: logger)
+        self.templates = TemplateCache(store: bootstrap.store.tasks, logger: logger)
     }
 
     public func run() async throws {
-        try await database.waitUntilReachable(timeout: configuration.startupTimeout)
-        try await templates.reload()
-        let topology = configuration.topology
-        try await AMQPConnection.withConnection(configuration: configuration.named("tasker-coordinator-publish"), logger: logger) { publisher in
-            try await TaskerTopology.declare(on: publisher, topology: topology, namespaces: [])
-            try await AMQPConnection.withConnection(configuration: configuration.named("tasker-coordinator-consume"), logger: logger) { consumer in
-                let deliveries = try await consumer.consume(queue: topology.requestsQueue, prefetch: configuration.batchPrefetch)
-                logger.info("coordinator started", metadata: ["amqp.queue": "\(topology.requestsQueue)"])
-                await BatchedConsumption.run(
-                    deliveries, maxBatch: configuration.batchSize, concurrentBatches: configuration.concurrency, logger: logger
-                ) { batch in
-                    await self.handle(batch, publisher: publisher)
-                }
+        try await bootstrap.run(
+            consuming: configuration.topology.requestsQueue, prefetch: configuration.batchPrefetch, prepare: { try await templates.reload() }
+        ) { wire, deliveries in
+            await BatchedConsumption.run(
+                deliveries, maxBatch: configuration.batchSize, concurrentBatches: configuration.concurrency, logger: logger
+            ) { batch in
+                await self.handle(batch, wire: wire)
             }
         }
-        logger.info("coordinator stopped")
     }
 
     /// A request that passed validation and is ready to be stored.
@@ -61,12 +47,12 @@ public final class CoordinatorService: Service {
         var plan: TaskPlan
     }
 
-    func handle(_ batch: [AMQPDelivery], publisher: AMQPConnection) async {
+    func handle(_ batch: [AMQPDelivery], wire: WirePublisher) async {
         var planned: [PlannedRequest] = []
         var answered: [(AMQPDelivery, TaskRequestReply)] = []
         for delivery in batch {
             do {
-                switch try await prepare(delivery, publisher: publisher) {
+                switch try await prepare(delivery, wire: wire) {
                 case .answered(let reply): answered.append((delivery, reply))
                 case .planned(let plan): planned.append(PlannedRequest(delivery: delivery, plan: plan))
                 }
@@ -74,9 +60,9 @@ public final class CoordinatorService: Service {
                 requeue(delivery, error: error)
             }
         }
-        await reply(answered, publisher: publisher)
+        await reply(answered, wire: wire)
         await BatchFallback.run(planned, logger: logger) { requests in
-            try await start(requests, publisher: publisher)
+            try await start(requests, wire: wire)
         } failed: { request, error in
             requeue(request.delivery, error: error)
         }
@@ -84,16 +70,16 @@ public final class CoordinatorService: Service {
 
     /// Stores and starts the planned requests in one transaction, publishes the outbox, answers
     /// and acknowledges every request.
-    private func start(_ requests: [PlannedRequest], publisher: AMQPConnection) async throws {
+    private func start(_ requests: [PlannedRequest], wire: WirePublisher) async throws {
         let started = try await store.startTasks(requests.map(\.plan), now: configuration.clock.now())
-        let outbox = OutboxPublisher(connection: publisher, store: store, logger: logger)
+        let outbox = OutboxPublisher(wire: wire, store: store, logger: logger)
         await outbox.publish(started.outbox)
         var answered: [(AMQPDelivery, TaskRequestReply)] = []
         for (request, creation) in zip(requests, started.creations) {
             guard let creation else {
                 // The template was removed since the cache saw it.
                 answered.append((request.delivery, try await reject(
-                    errors: ["template \(request.plan.template) is not registered"], request: nil, publisher: publisher)))
+                    errors: ["template \(request.plan.template) is not registered"], request: nil, wire: wire)))
                 continue
             }
             let status: TaskRequestReply.Status = creation.duplicate ? .duplicate : .created
@@ -102,24 +88,19 @@ public final class CoordinatorService: Service {
             answered.append((request.delivery, TaskRequestReply(status: status, taskID: creation.taskID)))
         }
         Recorder(label: "tasker.coordinator.batch_size").record(requests.count)
-        await reply(answered, publisher: publisher)
+        await reply(answered, wire: wire)
     }
 
     /// Answers each request on its `reply_to` (all in flight at once), then acknowledges it.
     /// A reply that cannot be published does not undo the work: the request is acknowledged
     /// anyway, and the caller can look the task up by its identity.
-    private func reply(_ answered: [(AMQPDelivery, TaskRequestReply)], publisher: AMQPConnection) async {
+    private func reply(_ answered: [(AMQPDelivery, TaskRequestReply)], wire: WirePublisher) async {
         await withTaskGroup(of: Void.self) { group in
             for (delivery, reply) in answered {
                 group.addTask {
                     if let replyTo = delivery.properties.replyTo, !replyTo.isEmpty {
                         do {
-                            try await publisher.publish(
-                                Array(try WireCoding.encode(reply)), exchange: "", routingKey: replyTo,
-                                properties: AMQPProperties(
-                                    contentType: WireCoding.contentType, correlationID: delivery.properties.correlationID,
-                                    type: "task.request_reply", persistent: false,
-                                    headers: [WireCoding.schemaVersionHeader: .int(Int64(WireCoding.schemaVersion))]))
+                            try await wire.reply(reply, to: replyTo, correlationID: delivery.properties.correlationID)
                         } catch {
                             self.logger.debug("reply not published", metadata: ["amqp.reply_to": "\(replyTo)", LogKeys.error: "\(error)"])
                         }
@@ -149,7 +130,7 @@ public final class CoordinatorService: Service {
     }
 
     /// Decodes and validates one request; throws only on infrastructure trouble.
-    func prepare(_ delivery: AMQPDelivery, publisher: AMQPConnection) async throws -> Preparation {
+    func prepare(_ delivery: AMQPDelivery, wire: WirePublisher) async throws -> Preparation {
         let body = Data(delivery.body)
         let request: TaskRequest
         do {
@@ -157,31 +138,30 @@ public final class CoordinatorService: Service {
         } catch {
             if (try? JSONValue.parse(body))?.objectValue == nil || body.count > TaskRequest.maxBodyBytes {
                 // Not a JSON object at all: keep it, with the reason, on the dead-letter queue.
-                try await DeadLetters.publish(
-                    delivery, reason: error.errors.joined(separator: "; "), sourceQueue: configuration.topology.requestsQueue,
-                    topology: configuration.topology, on: publisher)
+                try await wire.deadLetter(
+                    delivery, reason: error.errors.joined(separator: "; "), sourceQueue: configuration.topology.requestsQueue)
                 logger.debug("undecodable request dead-lettered", metadata: [LogKeys.error: "\(error)"])
                 return .answered(try await reject(
-                    errors: error.errors, request: nil, message: delivery, outcome: "dead_lettered", publisher: publisher))
+                    errors: error.errors, request: nil, message: delivery, outcome: "dead_lettered", wire: wire))
             }
-            return .answered(try await reject(errors: error.errors, request: nil, message: delivery, publisher: publisher))
+            return .answered(try await reject(errors: error.errors, request: nil, message: delivery, wire: wire))
         }
 
         guard let template = try await templates.lookup(namespace: request.namespace, name: request.name, version: request.version) else {
             let version = request.version.map { "@\($0)" } ?? ""
             return .answered(try await reject(
-                errors: ["unknown template \(request.namespace)/\(request.name)\(version)"], request: request, publisher: publisher))
+                errors: ["unknown template \(request.namespace)/\(request.name)\(version)"], request: request, wire: wire))
         }
         // The namespace's worker queue must exist before its first dispatch, or the dispatch
         // would be unroutable until a worker for it starts.
         if declaredNamespaces.withLock({ !$0.contains(template.namespace) }) {
-            try await TaskerTopology.declare(on: publisher, topology: configuration.topology, namespaces: [template.namespace])
+            try await TaskerTopology.declare(on: wire.connection, topology: configuration.topology, namespaces: [template.namespace])
             declaredNamespaces.withLock { _ = $0.insert(template.namespace) }
         }
         do {
             return .planned(try TaskPlanner.plan(request, template: template, makeID: configuration.clock.makeID))
         } catch {
-            return .answered(try await reject(errors: error.errors, request: request, publisher: publisher))
+            return .answered(try await reject(errors: error.errors, request: request, wire: wire))
         }
     }
 
@@ -190,7 +170,7 @@ public final class CoordinatorService: Service {
     /// whether it was dead-lettered) and returns the reply.
     private func reject(
         errors: [String], request: TaskRequest?, message: AMQPDelivery? = nil, outcome: String = "rejected",
-        publisher: AMQPConnection
+        wire: WirePublisher
     ) async throws -> TaskRequestReply {
         var details: [String: JSONValue] = ["errors": .array(errors.map(JSONValue.string))]
         if let request { details["request"] = request.json }
@@ -202,7 +182,7 @@ public final class CoordinatorService: Service {
         let event = LifecycleEvent(
             event: .taskRequestRejected, eventID: configuration.clock.makeID(), occurredAt: configuration.clock.now(), taskID: nil,
             details: details)
-        try await OutboxPublisher.publish(try OutboundMessage.event(event, topology: configuration.topology), on: publisher)
+        try await wire.publish(try OutboundMessage.event(event, topology: configuration.topology))
         Counter(label: "tasker.coordinator.requests", dimensions: [("outcome", outcome)]).increment()
         logger.debug("task request rejected", metadata: ["tasker.request.errors": "\(errors)"])
         return TaskRequestReply(status: .rejected, taskID: nil, errors: errors)

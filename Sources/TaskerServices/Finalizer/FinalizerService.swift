@@ -5,8 +5,7 @@ public import TaskerPostgres
 public import ServiceLifecycle
 internal import TaskerAMQP
 internal import TaskerCore
-
-internal import TaskerWorker
+internal import TaskerWire
 
 /// Records step results and moves tasks forward.
 ///
@@ -17,45 +16,31 @@ internal import TaskerWorker
 /// (dispatched), retries scheduled, tasks completed or failed. Then the outbox is published with
 /// pipelined confirms and the batch acknowledged. Any number of finalizers may run: tasks are
 /// locked in id order, so a fan-in step is dispatched exactly once and batches cannot deadlock.
-public final class FinalizerService: Service {
-    let database: Database
-    let configuration: PipelineConfiguration
-    let logger: Logger
-    let store: PipelineStore
+public final class FinalizerService: Service, BootstrappedService {
+    let bootstrap: ServiceBootstrap
 
     public init(database: Database, configuration: PipelineConfiguration, logger: Logger) {
-        self.database = database
-        self.configuration = configuration
-        self.logger = logger
-        self.store = PipelineStore(database: database, topology: configuration.topology, logger: logger)
+        self.bootstrap = ServiceBootstrap(role: "finalizer", database: database, configuration: configuration, logger: logger)
     }
 
     public func run() async throws {
-        try await database.waitUntilReachable(timeout: configuration.startupTimeout)
-        let topology = configuration.topology
-        try await AMQPConnection.withConnection(configuration: configuration.named("tasker-finalizer-publish"), logger: logger) { publisher in
-            try await TaskerTopology.declare(on: publisher, topology: topology, namespaces: [])
-            try await AMQPConnection.withConnection(configuration: configuration.named("tasker-finalizer-consume"), logger: logger) { consumer in
-                let deliveries = try await consumer.consume(queue: topology.resultsQueue, prefetch: configuration.batchPrefetch)
-                logger.info("finalizer started", metadata: ["amqp.queue": "\(topology.resultsQueue)"])
-                let outbox = OutboxPublisher(connection: publisher, store: store, logger: logger)
-                await BatchedConsumption.run(
-                    deliveries, maxBatch: configuration.batchSize, concurrentBatches: configuration.concurrency, logger: logger
-                ) { batch in
-                    await self.handle(batch, publisher: publisher, outbox: outbox)
-                }
+        try await bootstrap.run(consuming: configuration.topology.resultsQueue, prefetch: configuration.batchPrefetch) { wire, deliveries in
+            let outbox = OutboxPublisher(wire: wire, store: store, logger: logger)
+            await BatchedConsumption.run(
+                deliveries, maxBatch: configuration.batchSize, concurrentBatches: configuration.concurrency, logger: logger
+            ) { batch in
+                await self.handle(batch, wire: wire, outbox: outbox)
             }
         }
-        logger.info("finalizer stopped")
     }
 
-    func handle(_ batch: [AMQPDelivery], publisher: AMQPConnection, outbox: OutboxPublisher) async {
+    func handle(_ batch: [AMQPDelivery], wire: WirePublisher, outbox: OutboxPublisher) async {
         var results: [(delivery: AMQPDelivery, message: StepResultMessage)] = []
         for delivery in batch {
             do {
                 results.append((delivery, try WireCoding.decode(StepResultMessage.self, from: Data(delivery.body))))
             } catch {
-                await deadLetter(delivery, reason: error.description, publisher: publisher)
+                await deadLetter(delivery, reason: error.description, wire: wire)
             }
         }
         await BatchFallback.run(results, logger: logger) { results in
@@ -110,11 +95,9 @@ public final class FinalizerService: Service {
         try? result.delivery.nack(requeue: true)
     }
 
-    private func deadLetter(_ delivery: AMQPDelivery, reason: String, publisher: AMQPConnection) async {
+    private func deadLetter(_ delivery: AMQPDelivery, reason: String, wire: WirePublisher) async {
         do {
-            try await DeadLetters.publish(
-                delivery, reason: reason, sourceQueue: configuration.topology.resultsQueue,
-                topology: configuration.topology, on: publisher)
+            try await wire.deadLetter(delivery, reason: reason, sourceQueue: configuration.topology.resultsQueue)
             try delivery.ack()
         } catch {
             try? delivery.nack(requeue: true)

@@ -5,8 +5,7 @@ public import TaskerPostgres
 public import ServiceLifecycle
 internal import TaskerAMQP
 internal import TaskerCore
-
-internal import TaskerWorker
+internal import TaskerWire
 
 /// Runs each retry at its `next_retry_at`, and keeps the pipeline whole.
 ///
@@ -19,47 +18,31 @@ internal import TaskerWorker
 /// vanished fails as a timeout; a dispatch nobody started is published again) and the
 /// outbox relay (rows left behind by a crash between commit and publish are published).
 /// Several reenqueuers may run; `SKIP LOCKED` keeps them apart.
-public final class ReenqueuerService: Service {
-    let database: Database
-    let configuration: PipelineConfiguration
-    let logger: Logger
-    let store: PipelineStore
+public final class ReenqueuerService: Service, BootstrappedService {
+    let bootstrap: ServiceBootstrap
     let wake = WakeSignal()
 
     public init(database: Database, configuration: PipelineConfiguration, logger: Logger) {
-        self.database = database
-        self.configuration = configuration
-        self.logger = logger
-        self.store = PipelineStore(database: database, topology: configuration.topology, logger: logger)
+        self.bootstrap = ServiceBootstrap(role: "reenqueuer", database: database, configuration: configuration, logger: logger)
     }
 
     public func run() async throws {
-        try await database.waitUntilReachable(timeout: configuration.startupTimeout)
-        let topology = configuration.topology
-        try await AMQPConnection.withConnection(configuration: configuration.named("tasker-reenqueuer-publish"), logger: logger) { publisher in
-            try await TaskerTopology.declare(on: publisher, topology: topology, namespaces: [])
-            try await AMQPConnection.withConnection(configuration: configuration.named("tasker-reenqueuer-consume"), logger: logger) { consumer in
-                let events = try await consumer.consume(queue: topology.reenqueueQueue, prefetch: 100)
-                logger.info("reenqueuer started")
-                let outbox = OutboxPublisher(connection: publisher, store: store, logger: logger)
-                await withDiscardingTaskGroup { group in
-                    group.addTask {
-                        await BatchedConsumption.run(events, maxBatch: 100, concurrentBatches: 1, logger: self.logger) { batch in
-                            // Any retry_scheduled event may move the earliest retry forward: re-check
-                            // now, once for however many arrived together.
-                            self.wake.wake()
-                            for delivery in batch { try? delivery.ack() }
-                        }
-                    }
-                    // Both loops sleep between rounds: cancel them on graceful shutdown rather than waiting.
-                    group.addTask { await cancelWhenGracefulShutdown { await self.scheduleLoop(outbox: outbox) } }
-                    group.addTask {
-                        await cancelWhenGracefulShutdown { await self.maintenanceLoop(publisher: publisher, outbox: outbox) }
+        try await bootstrap.run(consuming: configuration.topology.reenqueueQueue, prefetch: 100) { wire, events in
+            let outbox = OutboxPublisher(wire: wire, store: store, logger: logger)
+            await withDiscardingTaskGroup { group in
+                group.addTask {
+                    await BatchedConsumption.run(events, maxBatch: 100, concurrentBatches: 1, logger: self.logger) { batch in
+                        // Any retry_scheduled event may move the earliest retry forward: re-check
+                        // now, once for however many arrived together.
+                        self.wake.wake()
+                        for delivery in batch { try? delivery.ack() }
                     }
                 }
+                // Both loops sleep between rounds: cancel them on graceful shutdown rather than waiting.
+                group.addTask { await cancelWhenGracefulShutdown { await self.scheduleLoop(outbox: outbox) } }
+                group.addTask { await cancelWhenGracefulShutdown { await self.maintenanceLoop(outbox: outbox) } }
             }
         }
-        logger.info("reenqueuer stopped")
     }
 
     /// Dispatches due retries, then sleeps until the next one (or an event) until shutdown.
@@ -90,7 +73,7 @@ public final class ReenqueuerService: Service {
     }
 
     /// Sweeps expired attempts and relays stale outbox rows, every `maintenanceIntervalSeconds`.
-    func maintenanceLoop(publisher: AMQPConnection, outbox: OutboxPublisher) async {
+    func maintenanceLoop(outbox: OutboxPublisher) async {
         let interval = Duration.milliseconds(Int64(configuration.maintenanceIntervalSeconds * 1_000))
         while !Task.isCancelled {
             do {
@@ -101,7 +84,7 @@ public final class ReenqueuerService: Service {
                 }
                 let cutoff = configuration.clock.now().addingTimeInterval(-configuration.outboxRelayAfterSeconds)
                 let pass = try await store.relayStaleOutbox(olderThan: cutoff, limit: 500) { entries in
-                    await OutboxPublisher.publishEach(entries, on: publisher, logger: self.logger)
+                    await outbox.publishEach(entries)
                 }
                 if pass.relayed > 0 { logger.info("outbox relay republished messages", metadata: ["tasker.messages": "\(pass.relayed)"]) }
                 if pass.failed > 0 { logger.warning("outbox relay could not publish messages; will retry", metadata: ["tasker.messages": "\(pass.failed)"]) }

@@ -1,6 +1,6 @@
-public import Logging
+internal import Logging
 internal import ServiceLifecycle
-public import TaskerAMQP
+internal import TaskerAMQP
 internal import TaskerCore
 
 /// Runs a handler over a consumer's deliveries in batches: each call gets everything that
@@ -12,8 +12,8 @@ internal import TaskerCore
 /// finish and acknowledge, and only then cancels the consumer: cancelling first would close the
 /// channel and drop those acknowledgements. Deliveries prefetched but not started go back to
 /// the queue.
-public enum BatchedConsumption {
-    public static func run(
+enum BatchedConsumption {
+    static func run(
         _ consumer: AMQPConsumer,
         maxBatch: Int,
         concurrentBatches: Int,

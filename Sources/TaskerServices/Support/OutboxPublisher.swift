@@ -1,29 +1,22 @@
-internal import Foundation
-public import Logging
-public import TaskerAMQP
-public import TaskerCore
-public import TaskerPostgres
+internal import Logging
+internal import TaskerCore
+internal import TaskerPostgres
+internal import TaskerWire
 
 /// Publishes committed outbox rows with pipelined confirms, then deletes them.
 ///
 /// A row whose publish fails stays in the outbox; the relay in the reenqueuer republishes
 /// it later, so a commit is never followed by a lost message.
-public struct OutboxPublisher: Sendable {
-    let connection: AMQPConnection
+struct OutboxPublisher: Sendable {
+    let wire: WirePublisher
     let store: PipelineStore
     let logger: Logger
 
-    public init(connection: AMQPConnection, store: PipelineStore, logger: Logger) {
-        self.connection = connection
-        self.store = store
-        self.logger = logger
-    }
-
     /// Publishes `entries` concurrently and deletes the ones the broker confirmed; the others
     /// stay for the relay.
-    public func publish(_ entries: [OutboxEntry]) async {
+    func publish(_ entries: [OutboxEntry]) async {
         guard !entries.isEmpty else { return }
-        let confirmed = await Self.publishEach(entries, on: connection, logger: logger)
+        let confirmed = await publishEach(entries)
         if confirmed.count < entries.count {
             logger.debug("outbox rows not published; the relay will retry", metadata: ["tasker.messages": "\(entries.count - confirmed.count)"])
         }
@@ -36,44 +29,17 @@ public struct OutboxPublisher: Sendable {
 
     /// Publishes every entry (all in flight at once) and returns the ids the broker confirmed;
     /// a failure affects its own entry only.
-    public static func publishEach(_ entries: [OutboxEntry], on connection: AMQPConnection, logger: Logger) async -> Set<Int64> {
-        await withTaskGroup(of: Int64?.self) { group in
-            for entry in entries {
-                group.addTask {
-                    do {
-                        try await publish(entry.message, on: connection)
-                        return entry.id
-                    } catch {
-                        logger.debug(
-                            "outbox row not published",
-                            metadata: ["tasker.outbox.id": "\(entry.id)", "amqp.exchange": "\(entry.message.exchange)", LogKeys.error: "\(error)"])
-                        return nil
-                    }
-                }
+    func publishEach(_ entries: [OutboxEntry]) async -> Set<Int64> {
+        var confirmed: Set<Int64> = []
+        for (entry, failure) in zip(entries, await wire.publishAll(entries.map(\.message))) {
+            guard let failure else {
+                confirmed.insert(entry.id)
+                continue
             }
-            var published: Set<Int64> = []
-            for await id in group { if let id { published.insert(id) } }
-            return published
+            logger.debug(
+                "outbox row not published",
+                metadata: ["tasker.outbox.id": "\(entry.id)", "amqp.exchange": "\(entry.message.exchange)", LogKeys.error: "\(failure)"])
         }
-    }
-
-    /// Publishes one message with the standard properties. Dispatches are `mandatory`: a
-    /// namespace without a worker queue fails loudly instead of dropping the step.
-    public static func publish(_ message: OutboundMessage, on connection: AMQPConnection) async throws {
-        let isDispatch = message.type == LifecycleEventName.viableStepsDiscovered.rawValue
-        try await connection.publish(
-            Array(message.body),
-            exchange: message.exchange,
-            routingKey: message.routingKey,
-            properties: AMQPProperties(
-                contentType: WireCoding.contentType,
-                messageID: message.messageID.uuidString,
-                type: message.type,
-                timestamp: UInt64(Date().timeIntervalSince1970),
-                persistent: true,
-                headers: [WireCoding.schemaVersionHeader: .int(Int64(WireCoding.schemaVersion))]
-            ),
-            mandatory: isDispatch
-        )
+        return confirmed
     }
 }

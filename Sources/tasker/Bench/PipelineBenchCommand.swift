@@ -8,6 +8,7 @@ import TaskerCore
 import TaskerExamples
 import TaskerPostgres
 import TaskerServices
+import TaskerWire
 import TaskerWorker
 
 /// `tasker bench pipeline`: end-to-end figures of the whole pipeline, in this process.

@@ -3,7 +3,7 @@ import Foundation
 import Logging
 import TaskerAMQP
 import TaskerCore
-import TaskerServices
+import TaskerWire
 
 /// `tasker dlq list | show | replay | purge`: the dead-letter queue, with the reasons.
 struct DLQCommand: AsyncParsableCommand {

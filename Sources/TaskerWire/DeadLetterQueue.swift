@@ -1,27 +1,26 @@
-internal import Foundation
-public import TaskerAMQP
-public import TaskerCore
+package import TaskerAMQP
+package import TaskerCore
 
 /// One message on the dead-letter queue, with why it is there.
-public struct DeadLetter: Sendable, Hashable {
+package struct DeadLetter: Sendable, Hashable {
     /// The message id (`message_id` property); empty when the publisher set none.
-    public var messageID: String
+    package var messageID: String
     /// The message type (`type` property), e.g. `step.completed`, `task.request`.
-    public var type: String?
+    package var type: String?
     /// Why: the `x-tasker-error` header of a message a Tasker service refused, or the broker's
     /// reason (`delivery_limit`, `rejected`, ...) from `x-death`.
-    public var reason: String
+    package var reason: String
     /// The queue it was dead-lettered from.
-    public var sourceQueue: String
+    package var sourceQueue: String
     /// How many times the broker dead-lettered it.
-    public var deaths: Int
+    package var deaths: Int
     /// The body, as published.
-    public var body: [UInt8]
+    package var body: [UInt8]
     /// Its properties, with the dead-lettering headers.
-    public var properties: AMQPProperties
+    package var properties: AMQPProperties
 
     /// The body as text (it is JSON for every Tasker message), cut to `limit` characters.
-    public func preview(limit: Int = 200) -> String {
+    package func preview(limit: Int = 200) -> String {
         let text = String(decoding: body, as: UTF8.self)
         return text.count > limit ? String(text.prefix(limit)) + "…" : text
     }
@@ -33,28 +32,28 @@ public struct DeadLetter: Sendable, Hashable {
 /// dead-letter queue has no delivery limit, so browsing never loses a message. Replaying
 /// publishes the message, with confirm, straight to the queue it came from (without the
 /// dead-lettering headers) and only then removes it from the dead-letter queue.
-public struct DeadLetterQueue: Sendable {
-    let connection: AMQPConnection
-    let topology: WireTopology
+package struct DeadLetterQueue: Sendable {
+    let wire: WirePublisher
+    var connection: AMQPConnection { wire.connection }
+    var topology: WireTopology { wire.topology }
 
-    public init(connection: AMQPConnection, topology: WireTopology) {
-        self.connection = connection
-        self.topology = topology
+    package init(connection: AMQPConnection, topology: WireTopology) {
+        self.wire = WirePublisher(connection: connection, topology: topology)
     }
 
     /// Up to `limit` messages, oldest first.
-    public func list(limit: Int = 100) async throws -> [DeadLetter] {
+    package func list(limit: Int = 100) async throws -> [DeadLetter] {
         try await browse(limit: limit) { _ in .keep }.letters
     }
 
     /// Replays the message with `messageID` to its source queue. Returns it, or `nil` when no
     /// message among the first `searchLimit` has that id.
-    public func replay(messageID: String, searchLimit: Int = 10_000) async throws -> DeadLetter? {
+    package func replay(messageID: String, searchLimit: Int = 10_000) async throws -> DeadLetter? {
         try await browse(limit: searchLimit) { $0.messageID == messageID ? .replay : .keep }.replayed.first
     }
 
     /// Removes every message; returns how many there were.
-    public func purge() async throws -> Int {
+    package func purge() async throws -> Int {
         try await connection.purgeQueue(topology.deadLetterQueue)
     }
 
@@ -69,7 +68,7 @@ public struct DeadLetterQueue: Sendable {
         let wanted = min(limit, try await connection.queueInfo(queue).messageCount)
         guard wanted > 0 else { return ([], []) }
         let consumer = try await connection.consume(queue: queue, prefetch: UInt16(clamping: min(wanted, 1_000)))
-        let connection = self.connection
+        let wire = self.wire
         let result = try await withThrowingTaskGroup(of: ([DeadLetter], [DeadLetter], [AMQPDelivery])?.self) { group in
             group.addTask {
                 var letters: [DeadLetter] = []
@@ -79,9 +78,7 @@ public struct DeadLetterQueue: Sendable {
                     let letter = Self.letter(delivery)
                     letters.append(letter)
                     if decide(letter) == .replay {
-                        try await connection.publish(
-                            delivery.body, exchange: "", routingKey: letter.sourceQueue, properties: Self.replayed(delivery.properties),
-                            mandatory: true)
+                        try await wire.replay(delivery, to: letter.sourceQueue)
                         try delivery.ack()
                         replayed.append(letter)
                     } else {
@@ -102,25 +99,14 @@ public struct DeadLetterQueue: Sendable {
         return (result?.0 ?? [], result?.1 ?? [])
     }
 
-    /// The properties a replayed message is published with: the original ones without the
-    /// dead-lettering headers.
-    static func replayed(_ original: AMQPProperties) -> AMQPProperties {
-        var properties = original
-        for header in ["x-tasker-error", "x-tasker-source-queue", "x-death", "x-first-death-exchange", "x-first-death-queue",
-                       "x-first-death-reason", "x-last-death-exchange", "x-last-death-queue", "x-last-death-reason"] {
-            properties.headers[header] = nil
-        }
-        return properties
-    }
-
     static func letter(_ delivery: AMQPDelivery) -> DeadLetter {
         let death = delivery.deaths.first
         let headers = delivery.properties.headers
         return DeadLetter(
             messageID: delivery.properties.messageID ?? "",
             type: delivery.properties.type,
-            reason: headers["x-tasker-error"]?.stringValue ?? death.map { "broker: \($0.reason)" } ?? "unknown",
-            sourceQueue: headers["x-tasker-source-queue"]?.stringValue ?? death?.queue ?? "",
+            reason: headers[DeadLetterHeaders.reason]?.stringValue ?? death.map { "broker: \($0.reason)" } ?? "unknown",
+            sourceQueue: headers[DeadLetterHeaders.sourceQueue]?.stringValue ?? death?.queue ?? "",
             deaths: delivery.deaths.reduce(0) { $0 + $1.count },
             body: delivery.body,
             properties: delivery.properties)

@@ -1,5 +1,5 @@
-public import TaskerAMQP
-public import TaskerCore
+package import TaskerAMQP
+package import TaskerCore
 
 /// The RabbitMQ exchanges, queues and bindings of a Tasker installation.
 ///
@@ -23,16 +23,16 @@ public import TaskerCore
 /// Work queues dead-letter to `deadLetterExchange` after ``deliveryLimit`` deliveries (poison
 /// messages) with `x-dead-letter-strategy: at-least-once` and `x-overflow: reject-publish`:
 /// RabbitMQ's quorum dead-lettering is otherwise at-most-once.
-public enum TaskerTopology {
+package enum TaskerTopology {
     /// How many times a work queue delivers a message before dead-lettering it.
-    public static let deliveryLimit = 20
+    static let deliveryLimit = 20
 
     /// Declares every exchange, queue and binding (idempotent).
     /// - Parameters:
     ///   - connection: The connection to declare on (declarations are replayed after a reconnect).
     ///   - topology: The names to use.
     ///   - namespaces: The template namespaces whose steps queues to declare.
-    public static func declare(on connection: AMQPConnection, topology: WireTopology, namespaces: [String]) async throws {
+    package static func declare(on connection: AMQPConnection, topology: WireTopology, namespaces: [String]) async throws {
         try await connection.declare(
             exchanges: exchanges(topology),
             queues: queues(topology, namespaces: namespaces),
@@ -41,7 +41,7 @@ public enum TaskerTopology {
     }
 
     /// The exchanges ``declare(on:topology:namespaces:)`` declares.
-    public static func exchanges(_ topology: WireTopology) -> [AMQPExchange] {
+    package static func exchanges(_ topology: WireTopology) -> [AMQPExchange] {
         [
             AMQPExchange(name: topology.requestsExchange, kind: .topic),
             AMQPExchange(name: topology.eventsExchange, kind: .topic),
@@ -52,7 +52,7 @@ public enum TaskerTopology {
     }
 
     /// The queues ``declare(on:topology:namespaces:)`` declares.
-    public static func queues(_ topology: WireTopology, namespaces: [String]) -> [AMQPQueue] {
+    package static func queues(_ topology: WireTopology, namespaces: [String]) -> [AMQPQueue] {
         var queues = [
             AMQPQueue(name: topology.deadLetterQueue, type: .quorum),
             workQueue(topology.requestsQueue, topology),
@@ -66,7 +66,7 @@ public enum TaskerTopology {
     }
 
     /// The bindings ``declare(on:topology:namespaces:)`` declares.
-    public static func bindings(_ topology: WireTopology, namespaces: [String]) -> [AMQPBinding] {
+    package static func bindings(_ topology: WireTopology, namespaces: [String]) -> [AMQPBinding] {
         var bindings = [
             AMQPBinding(queue: topology.deadLetterQueue, exchange: topology.deadLetterExchange),
             AMQPBinding(queue: topology.requestsQueue, exchange: topology.requestsExchange, routingKey: "#"),

@@ -1,0 +1,116 @@
+internal import Foundation
+package import TaskerAMQP
+package import TaskerCore
+
+/// Publishes Tasker's messages on one connection, each with its kind's properties and flags
+/// (``WireMessageKind``), and waits for the broker's confirm.
+///
+/// Every publish returns only once the broker has confirmed the message (or throws): a caller
+/// acknowledges what it consumed, or deletes an outbox row, only after that.
+///
+/// ```swift
+/// let wire = WirePublisher(connection: connection, topology: topology)
+/// try await wire.publish(result)
+/// ```
+package struct WirePublisher: Sendable {
+    package let connection: AMQPConnection
+    package let topology: WireTopology
+
+    package init(connection: AMQPConnection, topology: WireTopology) {
+        self.connection = connection
+        self.topology = topology
+    }
+
+    /// Publishes a dispatch or a lifecycle event written by the store (an outbox row).
+    /// Dispatches are `mandatory`: a namespace without a worker queue fails the publish
+    /// instead of dropping the step.
+    package func publish(_ message: OutboundMessage) async throws {
+        let kind = WireMessageKind(outboundType: message.type)
+        try await connection.publish(
+            Array(message.body),
+            exchange: message.exchange,
+            routingKey: message.routingKey,
+            properties: kind.properties(messageID: message.messageID, timestamp: Date()),
+            mandatory: kind.isMandatory
+        )
+    }
+
+    /// Publishes every message at once (pipelined confirms); a failure affects its own message only.
+    /// - Returns: For each message, in order, `nil` if the broker confirmed it, or why not.
+    package func publishAll(_ messages: [OutboundMessage]) async -> [(any Error)?] {
+        await withTaskGroup(of: (Int, (any Error)?).self) { group in
+            for (index, message) in messages.enumerated() {
+                group.addTask {
+                    do {
+                        try await publish(message)
+                        return (index, nil)
+                    } catch {
+                        return (index, error)
+                    }
+                }
+            }
+            var outcomes = [(any Error)?](repeating: nil, count: messages.count)
+            for await (index, error) in group { outcomes[index] = error }
+            return outcomes
+        }
+    }
+
+    /// Publishes a worker's report to the results exchange.
+    package func publish(_ result: StepResultMessage) async throws {
+        let kind = WireMessageKind.stepResult(result.kind)
+        try await connection.publish(
+            Array(try WireCoding.encode(result)),
+            exchange: topology.resultsExchange,
+            routingKey: topology.resultsRoutingKey,
+            properties: kind.properties(messageID: UUID(), timestamp: result.occurredAt),
+            mandatory: kind.isMandatory
+        )
+    }
+
+    /// Publishes a task request to the requests exchange.
+    /// - Parameters:
+    ///   - correlationID: Set, with `replyTo`, when the caller waits for the coordinator's answer.
+    ///   - replyTo: The caller's reply queue.
+    package func publish(_ request: TaskRequest, correlationID: String?, replyTo: String?) async throws {
+        let kind = WireMessageKind.taskRequest
+        try await connection.publish(
+            Array(request.json.canonicalData()),
+            exchange: topology.requestsExchange,
+            routingKey: topology.requestRoutingKey(namespace: request.namespace, name: request.name),
+            properties: kind.properties(messageID: UUID(), correlationID: correlationID, replyTo: replyTo),
+            mandatory: kind.isMandatory
+        )
+    }
+
+    /// Answers a task request on its `reply_to` queue (through the default exchange).
+    package func reply(_ reply: TaskRequestReply, to replyTo: String, correlationID: String?) async throws {
+        let kind = WireMessageKind.taskRequestReply
+        try await connection.publish(
+            Array(try WireCoding.encode(reply)),
+            exchange: "",
+            routingKey: replyTo,
+            properties: kind.properties(correlationID: correlationID),
+            mandatory: kind.isMandatory
+        )
+    }
+
+    /// Moves a message that cannot be processed to the dead-letter exchange: its original body
+    /// and properties, persistent, plus the reason (at most 1,000 characters) and the source
+    /// queue in two headers. The caller acknowledges the delivery once this returns.
+    package func deadLetter(_ delivery: AMQPDelivery, reason: String, sourceQueue: String) async throws {
+        var properties = delivery.properties
+        properties.headers[DeadLetterHeaders.reason] = .string(String(reason.prefix(1_000)))
+        properties.headers[DeadLetterHeaders.sourceQueue] = .string(sourceQueue)
+        properties.persistent = true
+        try await connection.publish(
+            delivery.body, exchange: topology.deadLetterExchange, routingKey: sourceQueue, properties: properties, mandatory: true)
+    }
+
+    /// Publishes a dead-lettered message again, straight to the queue it came from (through
+    /// the default exchange), with its original properties and without the dead-lettering headers.
+    package func replay(_ delivery: AMQPDelivery, to sourceQueue: String) async throws {
+        var properties = delivery.properties
+        for header in DeadLetterHeaders.all { properties.headers[header] = nil }
+        try await connection.publish(delivery.body, exchange: "", routingKey: sourceQueue, properties: properties, mandatory: true)
+    }
+}
