@@ -65,7 +65,13 @@ package struct DeadLetterQueue: Sendable {
         limit: Int, decide: @escaping @Sendable (DeadLetter) -> Action
     ) async throws -> (letters: [DeadLetter], replayed: [DeadLetter]) {
         let queue = topology.deadLetterQueue
-        let wanted = min(limit, try await connection.queueInfo(queue).messageCount)
+        // The ready count leaves out messages a moment ago requeued by an earlier browse (a
+        // quorum queue applies the requeue asynchronously): count twice, 200 ms apart, and
+        // take the larger.
+        var ready = try await connection.queueInfo(queue).messageCount
+        try await Task.sleep(for: .milliseconds(200))
+        ready = max(ready, try await connection.queueInfo(queue).messageCount)
+        let wanted = min(limit, ready)
         guard wanted > 0 else { return ([], []) }
         let consumer = try await connection.consume(queue: queue, prefetch: UInt16(clamping: min(wanted, 1_000)))
         let wire = self.wire
