@@ -72,8 +72,7 @@ extension PipelineStore {
         }
         messages += try effects.events.map { try OutboundMessage.event($0, topology: topology) }
         messages += try await enqueue(effects.dispatch, now: now, on: connection)
-        try await PostgresTaskStore.applyTaskMoves(
-            effects.taskMoves.map { .init(id: $0.id, from: $0.from, to: $0.to, metadata: $0.metadata) }, on: connection, logger: logger)
+        try await PostgresTaskStore.applyTaskMoves(effects.taskMoves, on: connection, logger: logger)
     }
 
     /// Locks the tasks in id order and returns their states and step counts.

@@ -201,25 +201,10 @@ extension PostgresTaskStore {
 }
 
 extension PostgresTaskStore {
-    /// A task transition decided by the caller, which holds the task's lock and knows its state.
-    package struct TaskMove: Sendable, Hashable {
-        package var id: UUID
-        package var from: TaskState
-        package var to: TaskState
-        package var metadata: JSONValue
-
-        package init(id: UUID, from: TaskState, to: TaskState, metadata: JSONValue = .object([:])) {
-            self.id = id
-            self.from = from
-            self.to = to
-            self.metadata = metadata
-        }
-    }
-
     /// Applies task transitions in one statement: each task's state (and `completed_at` when it
     /// finishes) and one audit row each. The caller must hold the tasks' row locks and have
     /// checked each move against ``TaskState/machine``; no move is re-validated here.
-    package static func applyTaskMoves(_ moves: [TaskMove], on connection: PostgresConnection, logger: Logger) async throws {
+    package static func applyTaskMoves(_ moves: [WorkflowEffects.TaskMove], on connection: PostgresConnection, logger: Logger) async throws {
         guard !moves.isEmpty else { return }
         let ids = moves.map(\.id)
         try await connection.query(
