@@ -177,13 +177,22 @@ import TaskerCore
     }
 
     @Test func stepCountIsLimited() throws {
-        func chain(_ count: Int) -> String {
-            "name: chain\nsteps:\n" + (0..<count).map { "  - {name: s\($0), handler: h\($0 == 0 ? "" : ", depends_on: [s\($0 - 1)]")}\n" }.joined()
+        // A fan-out (a root and its children) as a JSON document: a YAML text this long would
+        // meet the size limit first.
+        func fanOut(_ count: Int) -> JSONValue {
+            let steps: [JSONValue] = [["name": "root", "handler": "h"]]
+                + (1..<count).map { ["name": .string("s\($0)"), "handler": "h", "depends_on": ["root"]] }
+            return ["name": "wide", "steps": .array(steps)]
         }
-        #expect(try Fixtures.template(chain(1_000)).steps.count == 1_000)
-        let problems = Self.problems(chain(1_001))
-        #expect(problems.map(\.message) == ["template has 1001 steps; the limit is 1000 steps"])
-        #expect(problems.first?.limit?.limit == .templateSteps)
+        let limit = InputLimit.templateSteps.maximum
+        #expect(try TemplateLoader().load(document: fanOut(limit), file: "wide.json").steps.count == limit)
+        do {
+            _ = try TemplateLoader().load(document: fanOut(limit + 1), file: "wide.json")
+            Issue.record("a template over the step limit loaded")
+        } catch {
+            #expect(error.problems.map(\.message) == ["template has \(limit + 1) steps; the limit is \(limit) steps"])
+            #expect(error.problems.first?.limit?.limit == .templateSteps)
+        }
     }
 
     @Test func handlerConfigAndSchemaDepthAreLimited() {

@@ -80,8 +80,8 @@ public struct InputLimit: Sendable, Hashable, CustomStringConvertible {
     /// A template's YAML or JSON text (1 MiB).
     public static let templateBytes = InputLimit(subject: "template", maximum: 1 << 20, unit: .bytes)
 
-    /// The steps of one template (1,000).
-    public static let templateSteps = InputLimit(subject: "template", maximum: 1_000, unit: .steps)
+    /// The steps of one template (20,000: wide fan-outs of 10,000 steps are benchmarked).
+    public static let templateSteps = InputLimit(subject: "template", maximum: 20_000, unit: .steps)
 
     /// How deeply a whole template document may nest: a handler configuration or schema at
     /// ``nestingDepth`` plus the template around it (`environments.<env>.steps[i].handler_config`
