@@ -68,6 +68,7 @@ struct PipelineHarness: Sendable {
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await pool.run() }
             defer { group.cancelAll() }
+            try await pool.waitUntilReachable(timeout: .seconds(30))  // the pool runs before the migrator uses it
             try await PostgresMigrator(client: client, logger: logger).migrate(try Migration.load(from: packageRoot.appendingPathComponent("migrations")))
             try await harness.registerTemplates(extra: extraTemplates)
             // Declare everything up front, so a request published before the services finish

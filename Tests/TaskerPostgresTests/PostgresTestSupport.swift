@@ -16,6 +16,7 @@ func withStore<T: Sendable>(
         group.addTask { try await pool.run() }
         defer { group.cancelAll() }
         let migrations = try Migration.load(from: TestPaths.migrations)
+        try await pool.waitUntilReachable(timeout: .seconds(30))  // the pool runs before the migrator uses it
         try await PostgresMigrator(client: pool.currentClient, logger: testLogger).migrate(migrations)
         return try await body(PostgresTaskStore(database: pool, logger: testLogger))
     }

@@ -37,6 +37,9 @@ public final class Database: Service, Sendable {
         var replacementRequested = false
         var lastReplacement: ContinuousClock.Instant?
         var lastSuccess: ContinuousClock.Instant?
+        /// Whether ``run()`` has started the pool; calls made earlier wait here.
+        var running = false
+        var waitingForRun: [CheckedContinuation<Void, Never>] = []
     }
 
     private let state: Mutex<State>
@@ -103,7 +106,10 @@ public final class Database: Service, Sendable {
     ) async throws -> Result {
         let (client, generation) = state.withLock { ($0.pool.client, $0.pool.generation) }
         do {
-            let result = try await Deadline.run(callTimeout, operation: operation) { try await body(client) }
+            let result = try await Deadline.run(callTimeout, operation: operation) {
+                await self.untilRunning()
+                return try await body(client)
+            }
             succeeded()
             return result
         } catch let timeout as DatabaseTimeout {
@@ -205,9 +211,26 @@ public final class Database: Service, Sendable {
     }
 
     private func startRunner() {
-        state.withLock { state in
+        let waiting = state.withLock { state in
             let client = state.pool.client
             state.pool.runner = Task { await client.run() }
+            state.running = true
+            defer { state.waitingForRun = [] }
+            return state.waitingForRun
+        }
+        for waiter in waiting { waiter.resume() }
+    }
+
+    /// Returns once ``run()`` has started the pool: a call made while the service group is
+    /// still starting waits for it instead of leasing from a pool that is not running.
+    private func untilRunning() async {
+        await withCheckedContinuation { continuation in
+            let ready = state.withLock { state in
+                if state.running { return true }
+                state.waitingForRun.append(continuation)
+                return false
+            }
+            if ready { continuation.resume() }
         }
     }
 
