@@ -69,9 +69,6 @@ public final class Database: Service, Sendable {
     /// its API directly. Calls made on it have no deadline; services use the methods below.
     public var currentClient: PostgresClient { state.withLock { $0.pool.client } }
 
-    /// How many pools this process has had (1 until a wedged pool was replaced).
-    public var generation: Int { state.withLock { $0.pool.generation } }
-
     // MARK: Calls
 
     /// Runs `body` in a transaction (BEGIN … COMMIT, ROLLBACK when it throws) within ``callTimeout``.

@@ -52,7 +52,9 @@ extension PipelineStore {
     func loadSnapshot(for results: [StepResultMessage], on connection: PostgresConnection) async throws -> WorkflowSnapshot {
         let tasks = try await lockTasks(Array(Set(results.map(\.taskID))), on: connection)
         let steps = try await lockSteps(Array(Set(results.map(\.stepID))), on: connection)
-        let (children, childRows) = try await lockChildren(of: steps.map(\.id), on: connection)
+        // Fan-in only follows completions: children of steps reported started or failed are not read.
+        let completing = Set(results.filter { $0.kind == .completed }.map(\.stepID))
+        let (children, childRows) = try await lockChildren(of: steps.map(\.id).filter(completing.contains), on: connection)
         return WorkflowSnapshot(tasks: tasks, steps: steps, children: children, childRows: childRows)
     }
 
