@@ -13,24 +13,24 @@ import TaskerTestSupport
         return try! TemplateLoader().load(yaml: try! String(contentsOf: url, encoding: .utf8), file: url.path)
     }
 
-    @Test func chaoticDeliveryEndsLikeASequentialRun() throws {
+    @Test func chaoticDeliveryEndsLikeASequentialRun() async throws {
         for seed in UInt64(1)...2_000 {
             let scenario = Scenario(seed: seed)
-            let sequential = scenario.run(chaotic: false)
-            let chaotic = scenario.run(chaotic: true)
+            let sequential = await scenario.run(chaotic: false)
+            let chaotic = await scenario.run(chaotic: true)
             #expect(chaotic == sequential, "seed \(seed): \(Outcome.difference(chaotic, sequential))")
             if chaotic != sequential { return }
         }
     }
 
-    @Test func theSequentialRunFollowsTheSemantics() throws {
+    @Test func theSequentialRunFollowsTheSemantics() async throws {
         // Every task of a scenario without failures completes with x^(2^depth) results.
         var found = 0
         for seed in UInt64(1)...200 {
             let scenario = Scenario(seed: seed)
             guard scenario.failures.isEmpty else { continue }
             found += 1
-            let outcome = scenario.run(chaotic: false)
+            let outcome = await scenario.run(chaotic: false)
             for task in outcome.tasks { #expect(task.state == "complete", "seed \(seed)") }
             for step in outcome.tasks.flatMap(\.steps) {
                 #expect(step.trail == ["→pending", "pending→enqueued", "enqueued→in_progress", "in_progress→complete"], "seed \(seed) \(step.name)")
@@ -39,7 +39,7 @@ import TaskerTestSupport
         #expect(found > 10)
     }
 
-    @Test func aPermanentFailureBlocksOnlyDescendantsAndFailsTheTask() throws {
+    @Test func aPermanentFailureBlocksOnlyDescendantsAndFailsTheTask() async throws {
         let diamond = Self.templates[0]
         var store = InMemoryWorkflowStore()
         var ids = IDSource(seed: 7)
@@ -48,7 +48,7 @@ import TaskerTestSupport
         var generator = SplitMix64(seed: 1)
         let machine = WorkflowMachine(now: Date(timeIntervalSince1970: 1_000), makeEventID: { UUID() })
         var worker = Worker(failures: ["branch_b": .permanent])
-        while let reports = worker.work(&store) { store.recordResults(reports, machine: machine, using: &generator) }
+        while let reports = worker.work(&store) { await store.recordResults(reports, machine: machine, using: &generator) }
         let states = Dictionary(uniqueKeysWithValues: store.steps.values.map { ($0.name, $0.state) })
         #expect(states == ["start": .complete, "branch_b": .error, "branch_c": .complete, "end": .pending])
         #expect(store.tasks[taskID]?.state == .error)
@@ -138,7 +138,7 @@ struct Scenario {
     /// Runs the scenario to quiescence. Sequential: each report delivered once, alone, in order.
     /// Chaotic: reports pile up, some duplicated (also much later), and are delivered in random
     /// batches in random order.
-    func run(chaotic: Bool) -> Outcome {
+    func run(chaotic: Bool) async -> Outcome {
         var store = InMemoryWorkflowStore()
         var ids = IDSource(seed: seed)
         for task in tasks {
@@ -154,7 +154,7 @@ struct Scenario {
         while true {
             if !chaotic {
                 guard let reports = worker.work(&store) else { break }
-                for report in reports { store.recordResults([report], machine: machine, using: &jitter) }
+                for report in reports { await store.recordResults([report], machine: machine, using: &jitter) }
                 continue
             }
             // Chaotic: sometimes produce more reports, sometimes deliver a random batch.
@@ -173,7 +173,7 @@ struct Scenario {
             inFlight.removeFirst(count)
             // A late redelivery of something already handled.
             if !delivered.isEmpty, Int.random(in: 0..<5, using: &random) == 0 { batch.append(delivered.randomElement(using: &random)!) }
-            store.recordResults(batch, machine: machine, using: &jitter)
+            await store.recordResults(batch, machine: machine, using: &jitter)
             delivered += batch
         }
         return Outcome(store)

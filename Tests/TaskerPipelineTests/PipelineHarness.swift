@@ -17,7 +17,7 @@ struct PipelineHarness: Sendable {
     let topology: WireTopology
     let namespace: String
     let client: PostgresClient
-    let store: PostgresTaskStore
+    let store: PostgresStore
     let amqp: AMQPConfiguration
     let logger: Logger
 
@@ -49,7 +49,7 @@ struct PipelineHarness: Sendable {
         let client = pool.currentClient
         let amqp = try AMQPConfiguration(url: testAMQPURL, connectionName: "pipeline-test")
         let harness = PipelineHarness(
-            topology: topology, namespace: namespace, client: client, store: PostgresTaskStore(database: pool, logger: logger),
+            topology: topology, namespace: namespace, client: client, store: PostgresStore(database: pool, logger: logger),
             amqp: amqp, logger: logger)
 
         var pipeline = PipelineConfiguration(amqp: amqp, topology: topology, concurrency: 16)

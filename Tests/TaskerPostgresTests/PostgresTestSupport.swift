@@ -7,7 +7,7 @@ import TaskerTestSupport
 /// Runs `body` with a store on the test database (`DATABASE_URL` / `POSTGRES_*`), migrated.
 func withStore<T: Sendable>(
     database: String? = nil,
-    _ body: @Sendable (PostgresTaskStore) async throws -> T
+    _ body: @Sendable (PostgresStore) async throws -> T
 ) async throws -> T {
     var configuration = try DatabaseConfiguration.fromEnvironment()
     if let database { configuration.database = database }
@@ -18,11 +18,11 @@ func withStore<T: Sendable>(
         let migrations = try Migration.load(from: TestPaths.migrations)
         try await pool.waitUntilReachable(timeout: .seconds(30))  // the pool runs before the migrator uses it
         try await PostgresMigrator(client: pool.currentClient, logger: testLogger).migrate(migrations)
-        return try await body(PostgresTaskStore(database: pool, logger: testLogger))
+        return try await body(PostgresStore(database: pool, logger: testLogger))
     }
 }
 
-extension PostgresTaskStore {
+extension PostgresStore {
     /// The pool's postgres-nio client, for tests that inspect rows directly.
     var client: PostgresClient { database.currentClient }
 }

@@ -17,13 +17,15 @@ import TaskerPostgres
             #expect(try await store.registerTemplate(template) == TemplateRegistration(id: registration.id, created: false))
 
             let context: JSONValue = ["even_number": 2, "cart_id": 7, "nonce": .string(UUID().uuidString)]
-            let created = try await store.createTask(try plan(template, context: context))
+            let created = try await store.startTask(try plan(template, context: context), now: Date()).creation
             #expect(!created.duplicate)
             let detail = try await store.fetchTask(created.taskID)
-            #expect(detail.task.state == .pending)
+            #expect(detail.task.state == .inProgress)
             #expect(detail.task.context == context)
             #expect(detail.steps.map(\.name) == base.steps.map(\.name))
-            #expect(detail.steps.allSatisfy { $0.state == .pending && $0.attempts == 0 })
+            // Started: the roots are dispatched, every other step waits for its parents.
+            let roots = Set(base.graph.roots.map { base.steps[$0].name })
+            #expect(detail.steps.allSatisfy { $0.state == (roots.contains($0.name) ? .enqueued : .pending) && $0.attempts == 0 })
             let nameByID = Dictionary(uniqueKeysWithValues: detail.steps.map { ($0.id, $0.name) })
             for step in detail.steps {
                 let expected = try #require(base.step(named: step.name))
@@ -33,9 +35,10 @@ import TaskerPostgres
                 #expect(step.timeoutSeconds == expected.timeoutSeconds)
                 #expect(step.handlerConfig == expected.handlerConfig)
                 let trail = try #require(detail.stepTransitions[step.id])
-                #expect(trail.map(\.toState) == ["pending"] && trail[0].fromState == nil && trail[0].mostRecent)
+                let expectedTrail = roots.contains(step.name) ? ["pending", "enqueued"] : ["pending"]
+                #expect(trail.map(\.toState) == expectedTrail && trail[0].fromState == nil && trail.last!.mostRecent)
             }
-            #expect(detail.taskTransitions.map(\.toState) == ["pending"])
+            #expect(detail.taskTransitions.map(\.toState) == ["pending", "in_progress"])
         }
     }
 
@@ -63,16 +66,16 @@ import TaskerPostgres
         try await withStore { store in
             try await store.registerTemplate(template)
             let context: JSONValue = ["even_number": 4, "nonce": .string(UUID().uuidString)]
-            let first = try await store.createTask(try plan(template, context: context))
+            let first = try await store.startTask(try plan(template, context: context), now: Date()).creation
             // Same content, keys in another order: same identity, and every racer gets the same id.
             let reordered = try JSONValue.parse(context.canonicalString)
             let racers = try await withThrowingTaskGroup(of: TaskCreation.self) { group in
-                for _ in 0..<5 { group.addTask { try await store.createTask(try plan(template, context: reordered)) } }
+                for _ in 0..<5 { group.addTask { try await store.startTask(try plan(template, context: reordered), now: Date()).creation } }
                 return try await group.reduce(into: [TaskCreation]()) { $0.append($1) }
             }
             #expect(!first.duplicate)
             #expect(racers.allSatisfy { $0.duplicate && $0.taskID == first.taskID })
-            let other = try await store.createTask(try plan(template, context: ["even_number": 6, "nonce": .string(UUID().uuidString)]))
+            let other = try await store.startTask(try plan(template, context: ["even_number": 6, "nonce": .string(UUID().uuidString)]), now: Date()).creation
             #expect(!other.duplicate && other.taskID != first.taskID)
         }
     }
@@ -81,8 +84,8 @@ import TaskerPostgres
         let template = try uniqueTemplate("name: once\nnamespace: NAMESPACE\nidentity_strategy: always_unique\nsteps:\n  - { name: a, handler: h }\n")
         try await withStore { store in
             try await store.registerTemplate(template)
-            let a = try await store.createTask(try plan(template))
-            let b = try await store.createTask(try plan(template))
+            let a = try await store.startTask(try plan(template), now: Date()).creation
+            let b = try await store.startTask(try plan(template), now: Date()).creation
             #expect(!a.duplicate && !b.duplicate && a.taskID != b.taskID)
         }
     }
@@ -91,7 +94,7 @@ import TaskerPostgres
         let template = try uniqueTemplate()
         try await withStore { store in
             do {
-                _ = try await store.createTask(try plan(template))
+                _ = try await store.startTask(try plan(template), now: Date()).creation
                 Issue.record("expected templateNotFound")
             } catch let error as StoreError {
                 #expect(error.code == .templateNotFound)
@@ -101,8 +104,8 @@ import TaskerPostgres
 
     @Test func unknownTaskIsNotFound() async throws {
         try await withStore { store in
-            await #expect(throws: StoreError.self) { try await store.fetchTask(UUID()) }
-            await #expect(throws: StoreError.self) { try await store.transitionStep(UUID(), to: .enqueued) }
+            let error = await #expect(throws: StoreError.self) { try await store.fetchTask(UUID()) }
+            #expect(error?.code == .notFound)
         }
     }
 }

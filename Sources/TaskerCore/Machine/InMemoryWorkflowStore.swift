@@ -6,7 +6,7 @@ public import Foundation
 /// running batches one after another in any order is what concurrent finalizers do under
 /// per-task locks. For fast, deterministic tests of the whole decision flow; production uses
 /// PostgreSQL.
-public struct InMemoryWorkflowStore: Sendable {
+public struct InMemoryWorkflowStore: WorkflowDriver, Sendable {
     /// One audit row (the sort key is its position in the trail).
     public struct Move: Sendable, Hashable, CustomStringConvertible {
         public var from: String
@@ -74,14 +74,13 @@ public struct InMemoryWorkflowStore: Sendable {
         for index in template.graph.roots { enqueue(ids[index]) }
     }
 
-    /// One finalizer batch: loads the snapshot, lets the machine decide, applies the effects.
+    /// One finalizer batch, through the machine's driver flow (``WorkflowMachine/recordResults(_:with:using:)``).
     @discardableResult
     public mutating func recordResults(
         _ reports: [StepResultMessage], machine: WorkflowMachine, using generator: inout some RandomNumberGenerator
-    ) -> WorkflowEffects {
-        let effects = machine.recordResults(reports, snapshot: snapshot(for: reports), using: &generator)
-        apply(effects)
-        return effects
+    ) async -> WorkflowEffects {
+        // Nothing in this driver throws.
+        (try? await machine.recordResults(reports, with: &self, using: &generator)) ?? WorkflowEffects()
     }
 
     /// Moves steps whose retry is due back to `enqueued` and dispatches their next attempt (the
@@ -92,7 +91,7 @@ public struct InMemoryWorkflowStore: Sendable {
         }
     }
 
-    func snapshot(for reports: [StepResultMessage]) -> WorkflowSnapshot {
+    public func loadSnapshot(for reports: [StepResultMessage]) -> WorkflowSnapshot {
         let taskRows = Set(reports.map(\.taskID)).compactMap { id in
             tasks[id].map { WorkflowSnapshot.Task(id: id, state: $0.state, progress: $0.progress) }
         }
@@ -116,7 +115,7 @@ public struct InMemoryWorkflowStore: Sendable {
         return WorkflowSnapshot(tasks: taskRows, steps: stepRows, children: edges, childRows: childRows)
     }
 
-    mutating func apply(_ effects: WorkflowEffects) {
+    public mutating func apply(_ effects: WorkflowEffects) {
         for row in effects.stepRows {
             steps[row.id]?.state = row.state
             steps[row.id]?.attempts = row.attempts

@@ -73,47 +73,6 @@ public struct TaskCreation: Sendable, Hashable {
     public var duplicate: Bool
 }
 
-/// The result of a requested transition.
-public enum TransitionOutcome: Sendable, Hashable {
-    /// Recorded, with the new row's `sort_key`.
-    case applied(from: String, sortKey: Int)
-    /// The entity was already in the target state; nothing was recorded.
-    case unchanged
-}
-
-/// Column changes written together with a step transition.
-public struct StepChanges: Sendable, Hashable {
-    /// Added to `attempts` (1 when an attempt starts).
-    public var attemptsDelta: Int
-    /// Sets `attempts` back to 0 (operator reset).
-    public var resetAttempts: Bool
-    public var inputs: JSONValue?
-    public var results: JSONValue?
-    public var lastError: JSONValue?
-    /// Kept only for `waiting_for_retry`; cleared by any other transition.
-    public var nextRetryAt: Date?
-    /// When the dispatched or running attempt is due to end; kept only for `enqueued` and `in_progress`.
-    public var deadline: Date?
-
-    public init(
-        attemptsDelta: Int = 0,
-        resetAttempts: Bool = false,
-        inputs: JSONValue? = nil,
-        results: JSONValue? = nil,
-        lastError: JSONValue? = nil,
-        nextRetryAt: Date? = nil,
-        deadline: Date? = nil
-    ) {
-        self.attemptsDelta = attemptsDelta
-        self.resetAttempts = resetAttempts
-        self.inputs = inputs
-        self.results = results
-        self.lastError = lastError
-        self.nextRetryAt = nextRetryAt
-        self.deadline = deadline
-    }
-}
-
 /// The result of registering a template version.
 public struct TemplateRegistration: Sendable, Hashable {
     public var id: Int64

@@ -26,7 +26,7 @@ public final class CoordinatorService: Service, BootstrappedService {
 
     public init(database: Database, configuration: PipelineConfiguration, logger: Logger) {
         self.bootstrap = ServiceBootstrap(role: "coordinator", database: database, configuration: configuration, logger: logger)
-        self.templates = TemplateCache(store: bootstrap.store.tasks, logger: logger)
+        self.templates = TemplateCache(store: bootstrap.store, logger: logger)
     }
 
     public func run() async throws {

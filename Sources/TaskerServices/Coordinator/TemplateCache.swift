@@ -6,13 +6,13 @@ public import TaskerPostgres
 /// Registered templates, loaded from PostgreSQL and reloaded when a request names one it
 /// does not know (at most once per `reloadInterval`).
 public actor TemplateCache {
-    private let store: PostgresTaskStore
+    private let store: PostgresStore
     private let logger: Logger
     private var catalog = TemplateCatalog()
     private var lastLoad: ContinuousClock.Instant?
     private let reloadInterval: Duration
 
-    public init(store: PostgresTaskStore, reloadInterval: Duration = .seconds(1), logger: Logger) {
+    public init(store: PostgresStore, reloadInterval: Duration = .seconds(1), logger: Logger) {
         self.store = store
         self.reloadInterval = reloadInterval
         self.logger = logger

@@ -9,7 +9,7 @@ internal import TaskerWire
 /// it later, so a commit is never followed by a lost message.
 struct OutboxPublisher: Sendable {
     let wire: WirePublisher
-    let store: PipelineStore
+    let store: PostgresStore
     let logger: Logger
 
     /// Publishes `entries` concurrently and deletes the ones the broker confirmed; the others

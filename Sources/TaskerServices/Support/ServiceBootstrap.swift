@@ -27,14 +27,14 @@ struct ServiceBootstrap: Sendable {
     let database: Database
     let configuration: PipelineConfiguration
     let logger: Logger
-    let store: PipelineStore
+    let store: PostgresStore
 
     init(role: String, database: Database, configuration: PipelineConfiguration, logger: Logger) {
         self.role = role
         self.database = database
         self.configuration = configuration
         self.logger = logger
-        self.store = PipelineStore(database: database, topology: configuration.topology, logger: logger)
+        self.store = PostgresStore(database: database, topology: configuration.topology, clock: configuration.clock, logger: logger)
     }
 
     /// Starts the service, runs `body` with a publisher on the publishing connection and the
@@ -74,5 +74,5 @@ protocol BootstrappedService: Service {
 extension BootstrappedService {
     var configuration: PipelineConfiguration { bootstrap.configuration }
     var logger: Logger { bootstrap.logger }
-    var store: PipelineStore { bootstrap.store }
+    var store: PostgresStore { bootstrap.store }
 }

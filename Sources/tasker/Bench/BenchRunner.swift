@@ -10,7 +10,7 @@ import TaskerServices
 /// Runs the benchmark scenarios against a running in-process pipeline.
 struct BenchRunner: Sendable {
     let client: PostgresClient
-    let store: PostgresTaskStore
+    let store: PostgresStore
     let amqp: AMQPConfiguration
     let topology: WireTopology
     let namespace: String

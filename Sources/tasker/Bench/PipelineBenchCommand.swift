@@ -58,7 +58,7 @@ struct PipelineBenchCommand: AsyncParsableCommand {
             if let directory = Migration.locateDirectory() {
                 try await PostgresMigrator(client: client, logger: logger).migrate(try Migration.load(from: directory))
             }
-            let store = PostgresTaskStore(database: pool, logger: logger)
+            let store = PostgresStore(database: pool, logger: logger)
             for yaml in BenchTemplates.all(namespace: namespace, widths: widthList) + [BenchTemplates.nap(namespace: napNamespace)] {
                 try await store.registerTemplate(try TemplateLoader().load(yaml: yaml, file: "bench"))
             }

@@ -125,7 +125,7 @@ struct RunCommand: AsyncParsableCommand {
             let loaded = try TemplateFiles.load([templates], with: TemplateLoader(environment: ProcessInfo.processInfo.environment["TASKER_ENV"]))
             let valid = try loaded.map { try $0.result.get() }
             try await database.withDatabase(logger: logger) { database in
-                let store = PostgresTaskStore(database: database, logger: logger)
+                let store = PostgresStore(database: database, logger: logger)
                 for template in valid { try await store.registerTemplate(template) }
             }
         }

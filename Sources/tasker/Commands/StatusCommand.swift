@@ -19,7 +19,7 @@ struct StatusCommand: AsyncParsableCommand {
         guard let id = UUID(uuidString: taskID) else { throw ValidationError("not a task id: \(taskID)") }
         let logger = logging.makeLogger(label: "tasker.status")
         let detail = try await database.withDatabase(logger: logger) { database in
-            try await PostgresTaskStore(database: database, logger: logger).fetchTask(id)
+            try await PostgresStore(database: database, logger: logger).fetchTask(id)
         }
         if json {
             print(TaskReport(detail).json.canonicalString)

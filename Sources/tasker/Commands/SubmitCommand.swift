@@ -50,7 +50,7 @@ struct SubmitCommand: AsyncParsableCommand {
         print("\(reply.status == .duplicate ? "duplicate of" : "created") task \(taskID)")
         guard wait else { return }
         let detail = try await database.withDatabase(logger: logger) { database in
-            try await TaskWatcher.follow(taskID, store: PostgresTaskStore(database: database, logger: logger), timeout: timeout)
+            try await TaskWatcher.follow(taskID, store: PostgresStore(database: database, logger: logger), timeout: timeout)
         }
         print(TaskReport(detail).text)
         if detail.task.state != .complete { throw ExitCode(1) }
@@ -59,7 +59,7 @@ struct SubmitCommand: AsyncParsableCommand {
 
 /// Polls a task until it ends, printing one progress line in place.
 enum TaskWatcher {
-    static func follow(_ id: UUID, store: PostgresTaskStore, timeout: Double) async throws -> TaskDetail {
+    static func follow(_ id: UUID, store: PostgresStore, timeout: Double) async throws -> TaskDetail {
         let start = ContinuousClock.now
         var lastLine = ""
         // On a terminal the line is rewritten in place; in a log, each change is a new line.

@@ -71,7 +71,7 @@ struct TemplatesCommand: AsyncParsableCommand {
             }
             let registered = templates
             try await database.withDatabase(logger: logger) { database in
-                let store = PostgresTaskStore(database: database, logger: logger)
+                let store = PostgresStore(database: database, logger: logger)
                 for template in registered {
                     let registration = try await store.registerTemplate(template)
                     print("\(registration.created ? "registered" : "unchanged ") \(template.key)")

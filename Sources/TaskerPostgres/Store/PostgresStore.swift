@@ -1,29 +1,43 @@
 public import Foundation
 public import Logging
-package import PostgresNIO
+internal import PostgresNIO
 public import TaskerCore
 
-/// Tasks, steps, edges and their audit trails in PostgreSQL.
+/// The PostgreSQL adapter: tasks, steps, edges, their audit trails, templates and the outbox.
 ///
-/// Every write that belongs together happens in one transaction: a task is created with all
-/// its steps, edges and initial transitions or not at all, and a transition updates the
-/// entity's state and appends its audit row atomically, with a compare-and-set on the
-/// current state. All SQL goes through `PostgresQuery` interpolation (bound parameters).
+/// It is the storage driver of ``WorkflowMachine``: every batch operation (``startTasks(_:now:)``,
+/// ``recordResults(_:now:)``, ``reenqueueDue(now:limit:)``, ``sweepExpired(now:grace:limit:)``)
+/// runs one transaction that locks and loads what the batch needs (a ``PostgresBatch``), lets the
+/// machine decide, and applies its effects together with the outbox rows (dispatches and
+/// lifecycle events) that announce them. No decision is made here.
+///
+/// Callers publish the returned ``OutboxEntry`` values after the commit and then delete them
+/// (``deleteOutbox(_:)``); rows left behind by a crash are republished by ``relayStaleOutbox(olderThan:limit:publish:)``.
+/// All SQL goes through `PostgresQuery` interpolation (bound parameters).
 ///
 /// ```swift
-/// let store = PostgresTaskStore(database: database, logger: logger)
-/// let created = try await store.createTask(plan)
-/// try await store.transitionTask(created.taskID, to: .inProgress)
+/// let store = PostgresStore(database: database, topology: WireTopology(prefix: "tasker"), logger: logger)
+/// let started = try await store.startTasks(plans, now: clock.now())
 /// ```
 /// - Important: `database.run()` must be running while the store is used.
-public struct PostgresTaskStore: Sendable {
+public struct PostgresStore: Sendable {
     public let database: Database
+    /// The installation's exchanges and queues: dispatches are addressed with it, and the
+    /// reenqueuer's and relay's scans keep to tasks of this topology.
+    public let topology: WireTopology
+    let clock: WorkflowClock
     let logger: Logger
 
-    public init(database: Database, logger: Logger) {
+    /// - Parameter clock: where new message and event ids come from (batch times are passed to each call).
+    public init(database: Database, topology: WireTopology = .init(), clock: WorkflowClock = .system, logger: Logger) {
         self.database = database
+        self.topology = topology
+        self.clock = clock
         self.logger = logger
     }
+
+    /// The machine for a batch at `now`, with this store's id source.
+    func machine(at now: Date) -> WorkflowMachine { WorkflowMachine(now: now, makeEventID: clock.makeID) }
 
     /// Runs `body` in a transaction; an error thrown by `body` is rethrown as is (rolled back),
     /// not wrapped in `PostgresTransactionError`, so callers can match ``StoreError`` codes.
@@ -55,24 +69,6 @@ public struct PostgresTaskStore: Sendable {
 
     // MARK: Creating tasks
 
-    /// Stores a planned task with its steps, edges and initial `pending` transitions, in one transaction.
-    ///
-    /// When another task already has the plan's identity hash, nothing is stored and the existing
-    /// task's id is returned with `duplicate == true`.
-    /// - Throws: ``StoreError`` `.templateNotFound` if the plan's template version is not registered.
-    public func createTask(_ plan: TaskPlan) async throws -> TaskCreation {
-        try await inTransaction { connection in
-            try await Self.createTask(plan, on: connection, logger: logger)
-        }
-    }
-
-    /// ``createTask(_:)`` inside a caller's transaction.
-    package static func createTask(_ plan: TaskPlan, on connection: PostgresConnection, logger: Logger) async throws -> TaskCreation {
-        let creation = try await createTasks([plan], started: false, on: connection, logger: logger)[0]
-        guard let creation else { throw StoreError(.templateNotFound, "template \(plan.template) is not registered") }
-        return creation
-    }
-
     /// Stores several planned tasks in a caller's transaction, with a fixed number of statements
     /// whatever their count. With `started`, each new task is stored `in_progress` with the audit
     /// rows `→ pending → in_progress`; otherwise `pending`.
@@ -80,7 +76,7 @@ public struct PostgresTaskStore: Sendable {
     /// Returns one creation per plan, in order: a plan whose identity hash another task (or an
     /// earlier plan of the batch) already has is a duplicate with that task's id; `nil` means
     /// the plan's template version is not registered, and nothing was stored for it.
-    package static func createTasks(
+    static func createTasks(
         _ plans: [TaskPlan], started: Bool, topology: String = WireTopology().prefix, on connection: PostgresConnection, logger: Logger
     ) async throws -> [TaskCreation?] {
         guard !plans.isEmpty else { return [] }

@@ -8,14 +8,14 @@ import TaskerPostgres
 
 /// The pipeline's database logic, driven directly (no broker): idempotency and fan-in.
 /// Each test gets its own database: the sweeper, reenqueuer and relay act on every row.
-@Suite(.timeLimit(.minutes(2))) struct PipelineStoreTests {
+@Suite(.timeLimit(.minutes(2))) struct PostgresStoreTests {
     let now = Date()
 
-    func started(_ store: PipelineStore) async throws -> (TaskDetail, PipelineStore.Start) {
+    func started(_ store: PostgresStore) async throws -> (TaskDetail, PostgresStore.Start) {
         let template = try uniqueTemplate()
-        try await store.tasks.registerTemplate(template)
+        try await store.registerTemplate(template)
         let start = try await store.startTask(try plan(template, context: ["even_number": 2, "n": .string(UUID().uuidString)]), now: now)
-        return (try await store.tasks.fetchTask(start.creation.taskID), start)
+        return (try await store.fetchTask(start.creation.taskID), start)
     }
 
     func result(_ kind: StepResultMessage.Kind, _ step: StoredStep, attempt: Int = 1, value: Int64 = 4, errorKind: FailureKind? = nil) -> StepResultMessage {
@@ -27,7 +27,7 @@ import TaskerPostgres
 
     @Test func startDispatchesRootsAndWritesTheOutbox() async throws {
         try await withIsolatedStore { tasks in
-            let store = PipelineStore(database: tasks.database, topology: WireTopology(prefix: "t"), logger: testLogger)
+            let store = PostgresStore(database: tasks.database, topology: WireTopology(prefix: "t"), logger: testLogger)
             let (detail, start) = try await started(store)
             #expect(detail.task.state == .inProgress)
             #expect(detail.steps.map(\.state) == [.enqueued, .pending, .pending, .pending])
@@ -44,7 +44,7 @@ import TaskerPostgres
 
     @Test func aBatchStoresEachIdentityOnceSkipsUnregisteredTemplatesAndDeadlinesFollowEachStep() async throws {
         try await withIsolatedStore { tasks in
-            let store = PipelineStore(database: tasks.database, topology: WireTopology(prefix: "t"), logger: testLogger)
+            let store = PostgresStore(database: tasks.database, topology: WireTopology(prefix: "t"), logger: testLogger)
             let twoRoots = try uniqueTemplate("""
                 name: two_roots
                 namespace: NAMESPACE
@@ -54,7 +54,7 @@ import TaskerPostgres
                   - { name: slow, handler: square, timeout_seconds: 100 }
                 """)
             let unregistered = try uniqueTemplate()
-            try await store.tasks.registerTemplate(twoRoots)
+            try await store.registerTemplate(twoRoots)
             let first = try plan(twoRoots, context: ["even_number": 2])
             let sameIdentity = try plan(twoRoots, context: ["even_number": 2])
             let other = try plan(twoRoots, context: ["even_number": 4])
@@ -68,10 +68,10 @@ import TaskerPostgres
             let types = batch.outbox.map(\.message.type)
             #expect(types.filter { $0 == "workflow.viable_steps_discovered" }.count == 4)  // two roots of each stored task
             #expect(types.filter { $0 == "task.request_deduplicated" }.count == 1)
-            await #expect(throws: StoreError.self) { try await store.tasks.fetchTask(sameIdentity.taskID) }
-            await #expect(throws: StoreError.self) { try await store.tasks.fetchTask(orphan.taskID) }
+            await #expect(throws: StoreError.self) { try await store.fetchTask(sameIdentity.taskID) }
+            await #expect(throws: StoreError.self) { try await store.fetchTask(orphan.taskID) }
 
-            let detail = try await store.tasks.fetchTask(first.taskID)
+            let detail = try await store.fetchTask(first.taskID)
             #expect(detail.task.state == .inProgress)
             #expect(detail.taskTransitions.map(\.toState) == ["pending", "in_progress"])
             #expect(detail.steps.map(\.state) == [.enqueued, .enqueued])
@@ -87,7 +87,7 @@ import TaskerPostgres
 
     @Test func oneBatchOfResultsAcrossTasksFinishesEachOnceAndIgnoresItsDuplicates() async throws {
         try await withIsolatedStore { tasks in
-            let store = PipelineStore(database: tasks.database, topology: WireTopology(prefix: "t"), logger: testLogger)
+            let store = PostgresStore(database: tasks.database, topology: WireTopology(prefix: "t"), logger: testLogger)
             let single = try uniqueTemplate("""
                 name: single
                 namespace: NAMESPACE
@@ -96,11 +96,11 @@ import TaskerPostgres
                 steps:
                   - { name: only, handler: square }
                 """)
-            try await store.tasks.registerTemplate(single)
+            try await store.registerTemplate(single)
             let plans = try (0..<3).map { _ in try plan(single) }
             _ = try await store.startTasks(plans, now: now)
             var steps: [StoredStep] = []
-            for plan in plans { steps += try await store.tasks.fetchTask(plan.taskID).steps }
+            for plan in plans { steps += try await store.fetchTask(plan.taskID).steps }
             // started + completed of every step, and a redelivered completion of the first, in one batch.
             let reports = steps.flatMap { [result(.started, $0), result(.completed, $0)] } + [result(.completed, steps[0])]
             let batch = try await store.recordResults(reports, now: now)
@@ -108,7 +108,7 @@ import TaskerPostgres
             #expect(batch.outcomes.last != .applied)
             #expect(batch.finishedTasks == Dictionary(uniqueKeysWithValues: plans.map { ($0.taskID, TaskState.complete) }))
             for plan in plans {
-                let detail = try await store.tasks.fetchTask(plan.taskID)
+                let detail = try await store.fetchTask(plan.taskID)
                 #expect(detail.taskTransitions.map(\.toState) == ["pending", "in_progress", "complete"])
                 let trail = try #require(detail.stepTransitions[detail.steps[0].id])
                 #expect(trail.map(\.toState) == ["pending", "enqueued", "in_progress", "complete"])
@@ -120,7 +120,7 @@ import TaskerPostgres
 
     @Test func duplicateAndStaleResultsAreIgnored() async throws {
         try await withIsolatedStore { tasks in
-            let store = PipelineStore(database: tasks.database, topology: WireTopology(prefix: "t"), logger: testLogger)
+            let store = PostgresStore(database: tasks.database, topology: WireTopology(prefix: "t"), logger: testLogger)
             let (detail, _) = try await started(store)
             let root = detail.steps[0]
             // Completion arrives before "started": the start is recorded implicitly.
@@ -132,7 +132,7 @@ import TaskerPostgres
             #expect(lateStart.ignoredBecause != nil)
             let wrongAttempt = try await store.recordResult(result(.failed, root, attempt: 2, errorKind: .retryable), now: now)
             #expect(wrongAttempt.ignoredBecause != nil)
-            let after = try await store.tasks.fetchTask(detail.task.id)
+            let after = try await store.fetchTask(detail.task.id)
             #expect(after.stepTransitions[root.id]?.map(\.toState) == ["pending", "enqueued", "in_progress", "complete"])
             #expect(after.steps[1].state == .enqueued && after.steps[2].state == .enqueued)
             #expect(after.step(named: "start")?.results == ["value": 4])
@@ -141,7 +141,7 @@ import TaskerPostgres
 
     @Test func concurrentParentCompletionsDispatchTheJoinExactlyOnce() async throws {
         try await withIsolatedStore { tasks in
-            let store = PipelineStore(database: tasks.database, topology: WireTopology(prefix: "t"), logger: testLogger)
+            let store = PostgresStore(database: tasks.database, topology: WireTopology(prefix: "t"), logger: testLogger)
             for _ in 0..<10 {
                 let (detail, _) = try await started(store)
                 _ = try await store.recordResult(result(.completed, detail.steps[0]), now: now)
@@ -153,7 +153,7 @@ import TaskerPostgres
                 #expect(dispatches.count == 1)
                 let join = try WireCoding.decode(StepDispatch.self, from: try #require(dispatches.first).message.body)
                 #expect(join.stepName == "end" && join.parentResults == ["branch_b": ["value": 16], "branch_c": ["value": 16]])
-                let end = try await store.tasks.fetchTask(detail.task.id).step(named: "end")!
+                let end = try await store.fetchTask(detail.task.id).step(named: "end")!
                 #expect(end.state == .enqueued)
                 let finished = try await store.recordResult(result(.completed, end, value: 7), now: now)
                 #expect(finished.finishedTask == .complete)
@@ -164,12 +164,12 @@ import TaskerPostgres
 
     @Test func failuresRetryThenErrorAndTheTaskFails() async throws {
         try await withIsolatedStore { tasks in
-            let store = PipelineStore(database: tasks.database, topology: WireTopology(prefix: "t"), logger: testLogger)
+            let store = PostgresStore(database: tasks.database, topology: WireTopology(prefix: "t"), logger: testLogger)
             let (detail, _) = try await started(store)
             let root = detail.steps[0]
             let failed = try await store.recordResult(result(.failed, root, errorKind: .retryable), now: now)
             #expect(failed.outbox.map(\.message.type).contains("step.retry_scheduled"))
-            var step = try await store.tasks.fetchTask(detail.task.id).steps[0]
+            var step = try await store.fetchTask(detail.task.id).steps[0]
             #expect(step.state == .waitingForRetry)
             let retryAt = try #require(step.nextRetryAt)
             #expect(retryAt.timeIntervalSince(now) >= 0.9 && retryAt.timeIntervalSince(now) <= 1.1)
@@ -179,20 +179,20 @@ import TaskerPostgres
             #expect(redispatch.attempt == 2)
             let permanent = try await store.recordResult(result(.failed, root, attempt: 2, errorKind: .permanent), now: now)
             #expect(permanent.finishedTask == .error)
-            step = try await store.tasks.fetchTask(detail.task.id).steps[0]
+            step = try await store.fetchTask(detail.task.id).steps[0]
             #expect(step.state == .error && step.attempts == 2 && step.lastError?["kind"] == "permanent")
         }
     }
 
     @Test func sweeperFailsAbandonedAttemptsAsTimeouts() async throws {
         try await withIsolatedStore { tasks in
-            let store = PipelineStore(database: tasks.database, topology: WireTopology(prefix: "t"), logger: testLogger)
+            let store = PostgresStore(database: tasks.database, topology: WireTopology(prefix: "t"), logger: testLogger)
             let (detail, _) = try await started(store)
             let root = detail.steps[0]
             _ = try await store.recordResult(result(.started, root), now: now)
             let later = now.addingTimeInterval(root.timeoutSeconds + 31)
             _ = try await store.sweepExpired(now: later, grace: 30, limit: 10_000)
-            let step = try await store.tasks.fetchTask(detail.task.id).steps[0]
+            let step = try await store.fetchTask(detail.task.id).steps[0]
             #expect(step.state == .waitingForRetry)
             #expect(step.lastError?["kind"] == "timeout")
         }
@@ -200,7 +200,7 @@ import TaskerPostgres
 
     @Test func staleOutboxRowsAreRelayedAndAnUnpublishableRowDoesNotBlockTheOthers() async throws {
         try await withIsolatedStore { tasks in
-            let store = PipelineStore(database: tasks.database, topology: WireTopology(prefix: "t"), logger: testLogger)
+            let store = PostgresStore(database: tasks.database, topology: WireTopology(prefix: "t"), logger: testLogger)
             let (_, start) = try await started(store)
             let ids = start.outbox.map(\.id).sorted()
             let poison = ids[0]
@@ -212,7 +212,7 @@ import TaskerPostgres
             #expect(offered.withLock { Set(ids).isSubset(of: $0) })
             #expect(pass.failed == 1)
             #expect(pass.relayed >= ids.count - 1)
-            let remaining = try await store.tasks.client.query(
+            let remaining = try await store.client.query(
                 "SELECT id, created_at > now() - interval '5 seconds' FROM outbox WHERE id = ANY(\(ids))", logger: testLogger)
             var left: [Int64: Bool] = [:]
             for try await (id, postponed) in remaining.decode((Int64, Bool).self) { left[id] = postponed }
@@ -223,7 +223,7 @@ import TaskerPostgres
 }
 
 /// A store on a brand-new, migrated database.
-func withIsolatedStore(_ body: @Sendable (PostgresTaskStore) async throws -> Void) async throws {
+func withIsolatedStore(_ body: @Sendable (PostgresStore) async throws -> Void) async throws {
     try await withFreshDatabase { _, name in
         try await withStore(database: name, body)
     }

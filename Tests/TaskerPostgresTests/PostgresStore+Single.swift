@@ -4,7 +4,7 @@ import TaskerPostgres
 
 /// Single-message conveniences over the store's batch operations, for tests (production
 /// always works in batches).
-extension PipelineStore {
+extension PostgresStore {
     /// What happened to one step result.
     struct Recording: Sendable {
         /// `nil` when the result was recorded; otherwise why it was ignored (duplicate or stale).

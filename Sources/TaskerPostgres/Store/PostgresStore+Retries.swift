@@ -2,11 +2,11 @@ public import Foundation
 internal import PostgresNIO
 internal import TaskerCore
 
-extension PipelineStore {
+extension PostgresStore {
     /// Dispatches up to `limit` steps whose retry time has come, in one transaction.
     /// Concurrent reenqueuers skip each other's rows.
     public func reenqueueDue(now: Date, limit: Int = 500) async throws -> [OutboxEntry] {
-        try await tasks.inTransaction { connection in
+        try await inTransaction { connection in
             var waiting: [(stepID: UUID, nextRetryAt: Date, taskState: TaskState)] = []
             let rows = try await connection.query(
                 """
@@ -19,9 +19,9 @@ extension PipelineStore {
                 logger: logger
             )
             for try await (id, at, state) in rows.decode((UUID, Date, String).self) {
-                waiting.append((id, at, try PostgresTaskStore.decodeState(state)))
+                waiting.append((id, at, try Self.decodeState(state)))
             }
-            let due = WorkflowMachine(now: now).retriesDue(waiting)
+            let due = machine(at: now).retriesDue(waiting)
             let messages = try await enqueue(due, now: now, on: connection)
             return try await insertOutbox(messages, on: connection)
         }
@@ -44,7 +44,7 @@ extension PipelineStore {
     /// attempt fails as a timeout (and is retried by the usual rules); a dispatch nobody started
     /// is published again with a new deadline.
     public func sweepExpired(now: Date, grace: Double, limit: Int = 200) async throws -> [OutboxEntry] {
-        try await tasks.inTransaction { connection in
+        try await inTransaction { connection in
             var expired: [WorkflowMachine.ExpiredAttempt] = []
             let rows = try await connection.query(
                 """
@@ -57,11 +57,14 @@ extension PipelineStore {
             )
             for try await row in rows.decode((UUID, UUID, String, Int, String).self) {
                 expired.append(.init(
-                    stepID: row.0, taskID: row.1, stepName: row.4, state: try PostgresTaskStore.decodeStepState(row.2), attempts: row.3))
+                    stepID: row.0, taskID: row.1, stepName: row.4, state: try Self.decodeStepState(row.2), attempts: row.3))
             }
-            var messages: [OutboundMessage] = []
-            let sweep = WorkflowMachine(now: now).sweep(expired, grace: grace)
-            _ = try await applyResults(sweep.timeouts, now: now, on: connection, messages: &messages)
+            let machine = machine(at: now)
+            let sweep = machine.sweep(expired, grace: grace)
+            var batch = PostgresBatch(store: self, connection: connection, now: now)
+            var generator = SystemRandomNumberGenerator()
+            _ = try await machine.recordResults(sweep.timeouts, with: &batch, using: &generator)
+            var messages = batch.messages
             let dispatches = try await dispatchData(sweep.redispatch, on: connection)
             if !dispatches.isEmpty {
                 let ids = dispatches.map(\.stepID)
@@ -74,7 +77,7 @@ extension PipelineStore {
                     """,
                     logger: logger)
             }
-            messages += try dispatches.map { try OutboundMessage.dispatch($0.dispatch(now: now), topology: topology, messageID: UUID()) }
+            messages += try dispatches.map { try OutboundMessage.dispatch($0.dispatch(now: now), topology: topology, messageID: clock.makeID()) }
             return try await insertOutbox(messages, on: connection)
         }
     }

@@ -2,7 +2,7 @@ public import Foundation
 internal import PostgresNIO
 public import TaskerCore
 
-extension PipelineStore {
+extension PostgresStore {
     /// The result of starting a batch of tasks.
     public struct BatchStart: Sendable {
         /// One per plan, in order; `nil` when the plan's template version is not registered.
@@ -15,16 +15,16 @@ extension PipelineStore {
     ///
     /// A duplicate identity stores nothing new and announces `task.request_deduplicated`.
     public func startTasks(_ plans: [TaskPlan], now: Date) async throws -> BatchStart {
-        try await tasks.inTransaction { connection in
-            let creations = try await PostgresTaskStore.createTasks(
+        try await inTransaction { connection in
+            let creations = try await Self.createTasks(
                 plans, started: true, topology: topology.prefix, on: connection, logger: logger)
-            let effects = WorkflowMachine(now: now).startTasks(zip(plans, creations).map { plan, creation in
+            let effects = machine(at: now).startTasks(zip(plans, creations).map { plan, creation in
                 guard let creation else { return (plan, .templateMissing) }
                 return (plan, creation.duplicate ? .duplicate(of: creation.taskID) : .created)
             })
-            var messages: [OutboundMessage] = []
-            try await apply(effects, now: now, on: connection, messages: &messages)
-            return BatchStart(creations: creations, outbox: try await insertOutbox(messages, on: connection))
+            var batch = PostgresBatch(store: self, connection: connection, now: now)
+            try await batch.apply(effects)
+            return BatchStart(creations: creations, outbox: try await insertOutbox(batch.messages, on: connection))
         }
     }
 }

@@ -1,26 +1,9 @@
 internal import Foundation
-public import Logging
+internal import Logging
 internal import PostgresNIO
-public import TaskerCore
+internal import TaskerCore
 
-/// The database side of the distributed pipeline: every state change the coordinator,
-/// finalizer and reenqueuer make, each in one transaction together with the outbox rows
-/// (dispatches and lifecycle events) that announce it.
-///
-/// Callers publish the returned ``OutboxEntry`` values after the commit and then delete them
-/// (``deleteOutbox(_:)``); rows left behind by a crash are republished by the outbox relay.
-public struct PipelineStore: Sendable {
-    public let tasks: PostgresTaskStore
-    public let topology: WireTopology
-    let logger: Logger
-    var database: Database { tasks.database }
-
-    public init(database: Database, topology: WireTopology = .init(), logger: Logger) {
-        self.tasks = PostgresTaskStore(database: database, logger: logger)
-        self.topology = topology
-        self.logger = logger
-    }
-
+extension PostgresStore {
     // MARK: Shared pieces
 
     /// Moves `stepIDs` to `enqueued` (those still pending or due for retry) and builds their dispatches.
@@ -30,15 +13,15 @@ public struct PipelineStore: Sendable {
         let sources = Set(StepState.machine.sources(of: .enqueued))
         let data = try await dispatchData(stepIDs, on: connection).filter { sources.contains($0.state) }
         // The deadline of an enqueued attempt allows for its whole timeout after dispatch.
-        try await PostgresTaskStore.writeSteps(
+        try await Self.writeSteps(
             data.map { StepResultLedger.StepRow(id: $0.stepID, state: .enqueued, attempts: $0.attempts, deadline: now.addingTimeInterval($0.timeoutSeconds)) },
             transitions: data.map { StepResultLedger.Transition(stepID: $0.stepID, taskID: $0.taskID, from: $0.state, to: .enqueued, sortKey: 1) },
             on: connection, logger: logger)
         var messages: [OutboundMessage] = []
         for row in data {
-            messages.append(try OutboundMessage.dispatch(row.dispatch(now: now), topology: topology, messageID: UUID()))
+            messages.append(try OutboundMessage.dispatch(row.dispatch(now: now), topology: topology, messageID: clock.makeID()))
             let enqueued = LifecycleEvent(
-                event: .stepEnqueued, eventID: UUID(), occurredAt: now, taskID: row.taskID, stepID: row.stepID,
+                event: .stepEnqueued, eventID: clock.makeID(), occurredAt: now, taskID: row.taskID, stepID: row.stepID,
                 stepName: row.stepName, attempt: row.attempts + 1, maxAttempts: row.maxAttempts)
             messages.append(try OutboundMessage.event(enqueued, topology: topology))
         }
@@ -92,7 +75,7 @@ public struct PipelineStore: Sendable {
             let context = try contexts[row.8] ?? JSONValue.parse(row.12)
             contexts[row.8] = context
             result.append(DispatchRow(
-                stepID: row.0, stepName: row.1, state: try PostgresTaskStore.decodeStepState(row.2), handler: row.3, attempts: row.4,
+                stepID: row.0, stepName: row.1, state: try Self.decodeStepState(row.2), handler: row.3, attempts: row.4,
                 maxAttempts: row.5, timeoutSeconds: row.6, handlerConfig: try JSONValue.parse(row.7), taskID: row.8,
                 namespace: row.9, templateName: row.10, templateVersion: row.11, context: context,
                 parentResults: try JSONValue.parse(row.13).objectValue ?? [:]))
@@ -104,6 +87,6 @@ public struct PipelineStore: Sendable {
     /// step's details are at hand: ``StepResultLedger`` and ``enqueue(_:now:on:)``).
     func event(_ name: LifecycleEventName, task: UUID, now: Date, details: [String: JSONValue]? = nil) throws -> OutboundMessage {
         try OutboundMessage.event(
-            LifecycleEvent(event: name, eventID: UUID(), occurredAt: now, taskID: task, details: details), topology: topology)
+            LifecycleEvent(event: name, eventID: clock.makeID(), occurredAt: now, taskID: task, details: details), topology: topology)
     }
 }

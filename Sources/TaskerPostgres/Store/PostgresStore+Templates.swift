@@ -2,7 +2,7 @@ internal import Foundation
 internal import PostgresNIO
 public import TaskerCore
 
-extension PostgresTaskStore {
+extension PostgresStore {
     /// Registers a template version. Registering the same content again is a no-op; registering
     /// the same `namespace/name@version` with different content is refused (``StoreError/Code/templateConflict``):
     /// publish a new version instead.

@@ -8,7 +8,7 @@ public struct OutboxEntry: Sendable, Hashable {
     public var message: OutboundMessage
 }
 
-extension PipelineStore {
+extension PostgresStore {
     /// Writes messages to the outbox in the caller's transaction, in one statement.
     func insertOutbox(_ messages: [OutboundMessage], on connection: PostgresConnection) async throws -> [OutboxEntry] {
         guard !messages.isEmpty else { return [] }
@@ -56,7 +56,7 @@ extension PipelineStore {
     public func relayStaleOutbox(
         olderThan: Date, limit: Int, publish: @escaping @Sendable ([OutboxEntry]) async -> Set<Int64>
     ) async throws -> RelayPass {
-        try await tasks.inTransaction { connection in
+        try await inTransaction { connection in
             let rows = try await connection.query(
                 """
                 SELECT id, exchange, routing_key, message_type, message_id, body FROM outbox
