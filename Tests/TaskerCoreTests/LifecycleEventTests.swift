@@ -27,3 +27,15 @@ import TaskerCore
         #expect(event.missingKeys == ["task_id", "step_id", "step_name", "attempt", "max_attempts", "duration_ms", "results"])
     }
 }
+
+@Suite struct LifecycleEventSelectionTests {
+    @Test func eachModePublishesItsEventsAndTheAlwaysPublishedOnes() {
+        let stepEvents = LifecycleEventName.all.filter(\.isStepEvent)
+        let taskEvents = LifecycleEventName.all.filter { !$0.isStepEvent }
+        #expect(LifecycleEventName.all.allSatisfy { LifecycleEventSelection.all.publishes($0) })
+        #expect(taskEvents.allSatisfy { LifecycleEventSelection.task.publishes($0) })
+        #expect(stepEvents.filter { LifecycleEventSelection.task.publishes($0) } == [.stepRetryScheduled])
+        #expect(Set(LifecycleEventName.all.filter { LifecycleEventSelection.none.publishes($0) })
+            == [.stepRetryScheduled, .taskRequestRejected])
+    }
+}

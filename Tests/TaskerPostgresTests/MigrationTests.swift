@@ -21,8 +21,31 @@ import TaskerPostgres
                 "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1", logger: testLogger)
             for try await name in rows.decode(String.self) { tables.append(name) }
             #expect(tables == [
-                "outbox", "step_edges", "step_transitions", "steps", "task_templates", "task_transitions", "tasker_schema_migrations", "tasks",
+                "outbox_batches", "step_edges", "step_transitions", "steps", "task_templates", "task_transitions", "tasker_schema_migrations", "tasks",
             ])
+        }
+    }
+
+    @Test func theOutboxUpgradeCarriesOverUnpublishedMessages() async throws {
+        try await withFreshDatabase { client, _ in
+            let migrations = try Migration.load(from: TestPaths.migrations)
+            let migrator = PostgresMigrator(client: client, logger: testLogger)
+            try await migrator.migrate(migrations.filter { $0.version < 6 })
+            let messageID = UUID()
+            try await client.query(
+                """
+                INSERT INTO outbox (exchange, routing_key, message_type, message_id, body)
+                VALUES ('tasker.steps', 'default', 'workflow.viable_steps_discovered', \(messageID), '{"a":1}')
+                """, logger: testLogger)
+            try await migrator.migrate(migrations)
+            let rows = try await client.query(
+                "SELECT exchanges, routing_keys, message_types, message_ids, bodies FROM outbox_batches", logger: testLogger)
+            var carried: [([String], [String], [String], [UUID], [String])] = []
+            for try await row in rows.decode(([String], [String], [String], [UUID], [String]).self) { carried.append(row) }
+            #expect(carried.count == 1)
+            #expect(carried.first?.0 == ["tasker.steps"] && carried.first?.1 == ["default"])
+            #expect(carried.first?.2 == ["workflow.viable_steps_discovered"] && carried.first?.3 == [messageID])
+            #expect(carried.first?.4 == [#"{"a":1}"#])
         }
     }
 

@@ -42,6 +42,18 @@ import TaskerPostgres
         }
     }
 
+    @Test func taskLevelEventsLeaveStepEventsOutOfTheOutbox() async throws {
+        try await withIsolatedStore { tasks in
+            let store = PostgresStore(database: tasks.database, topology: WireTopology(prefix: "t"), events: .task, logger: testLogger)
+            let (detail, start) = try await started(store)
+            #expect(start.outbox.map(\.message.type).sorted() == ["task.created", "task.started", "workflow.viable_steps_discovered"])
+            // A retryable failure: the step event that wakes the reenqueuer is published in every mode.
+            let root = detail.steps[0]
+            let failed = try await store.recordResult(result(.failed, root, errorKind: .retryable), now: now)
+            #expect(failed.outbox.map(\.message.type) == ["step.retry_scheduled"])
+        }
+    }
+
     @Test func aBatchStoresEachIdentityOnceSkipsUnregisteredTemplatesAndDeadlinesFollowEachStep() async throws {
         try await withIsolatedStore { tasks in
             let store = PostgresStore(database: tasks.database, topology: WireTopology(prefix: "t"), logger: testLogger)
@@ -201,19 +213,25 @@ import TaskerPostgres
     @Test func staleOutboxRowsAreRelayedAndAnUnpublishableRowDoesNotBlockTheOthers() async throws {
         try await withIsolatedStore { tasks in
             let store = PostgresStore(database: tasks.database, topology: WireTopology(prefix: "t"), logger: testLogger)
-            let (_, start) = try await started(store)
-            let ids = start.outbox.map(\.id).sorted()
-            let poison = ids[0]
-            let offered = Mutex<Set<Int64>>([])
+            // Two batches, two outbox rows, each holding all of its batch's messages.
+            let (_, poisoned) = try await started(store)
+            let (_, healthy) = try await started(store)
+            #expect(Set(poisoned.outbox.map(\.id)).count == 1 && Set(healthy.outbox.map(\.id)).count == 1)
+            let poison = poisoned.outbox[0].id
+            let good = healthy.outbox[0].id
+            let offered = Mutex<[OutboxEntry]>([])
             let pass = try await store.relayStaleOutbox(olderThan: Date().addingTimeInterval(60), limit: 100_000) { entries in
-                offered.withLock { $0.formUnion(entries.map(\.id)) }
+                offered.withLock { $0 += entries }
                 return Set(entries.map(\.id)).subtracting([poison])
             }
-            #expect(offered.withLock { Set(ids).isSubset(of: $0) })
-            #expect(pass.failed == 1)
-            #expect(pass.relayed >= ids.count - 1)
+            // Every message of both rows was offered, in the order it was decided.
+            #expect(offered.withLock { $0.filter { $0.id == poison }.map(\.message) } == poisoned.outbox.map(\.message))
+            #expect(offered.withLock { $0.filter { $0.id == good }.map(\.message) } == healthy.outbox.map(\.message))
+            #expect(pass.failed == poisoned.outbox.count)
+            #expect(pass.relayed == healthy.outbox.count)
             let remaining = try await store.client.query(
-                "SELECT id, created_at > now() - interval '5 seconds' FROM outbox WHERE id = ANY(\(ids))", logger: testLogger)
+                "SELECT id, created_at > now() - interval '5 seconds' FROM outbox_batches WHERE id = ANY(\([poison, good]))",
+                logger: testLogger)
             var left: [Int64: Bool] = [:]
             for try await (id, postponed) in remaining.decode((Int64, Bool).self) { left[id] = postponed }
             // Only the row that failed is kept, moved to the back of the queue.

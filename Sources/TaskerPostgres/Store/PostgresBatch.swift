@@ -43,7 +43,8 @@ struct PostgresBatch: WorkflowDriver {
                 """,
                 logger: logger)
         }
-        messages += try effects.events.map { try OutboundMessage.event($0, topology: store.topology) }
+        messages += try effects.events.filter { store.events.publishes($0.event) }
+            .map { try OutboundMessage.event($0, topology: store.topology) }
         messages += try await store.enqueue(effects.dispatch, now: now, on: connection)
         try await PostgresStore.applyTaskMoves(effects.taskMoves, on: connection, logger: logger)
     }

@@ -20,6 +20,7 @@ extension PostgresStore {
         var messages: [OutboundMessage] = []
         for row in data {
             messages.append(try OutboundMessage.dispatch(row.dispatch(now: now), topology: topology, messageID: clock.makeID()))
+            guard events.publishes(.stepEnqueued) else { continue }
             let enqueued = LifecycleEvent(
                 event: .stepEnqueued, eventID: clock.makeID(), occurredAt: now, taskID: row.taskID, stepID: row.stepID,
                 stepName: row.stepName, attempt: row.attempts + 1, maxAttempts: row.maxAttempts)

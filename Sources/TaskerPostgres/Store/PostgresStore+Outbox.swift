@@ -2,33 +2,31 @@ public import Foundation
 internal import PostgresNIO
 public import TaskerCore
 
-/// An outbox row: a message committed with its state change, waiting to be published.
+/// A message committed with its state change, waiting to be published.
+///
+/// The outbox holds one row per committed batch (`outbox_batches`); `id` is that row, shared by
+/// every message of the batch. A row is deleted once all its messages are confirmed.
 public struct OutboxEntry: Sendable, Hashable {
+    /// The outbox row (one per batch) that holds the message.
     public var id: Int64
     public var message: OutboundMessage
 }
 
 extension PostgresStore {
-    /// Writes messages to the outbox in the caller's transaction, in one statement.
+    /// Writes a batch's messages to the outbox in the caller's transaction: one row, one statement.
     func insertOutbox(_ messages: [OutboundMessage], on connection: PostgresConnection) async throws -> [OutboxEntry] {
         guard !messages.isEmpty else { return [] }
-        let ids = try await connection.query(
+        let row = try await connection.query(
             """
-            INSERT INTO outbox (exchange, routing_key, message_type, message_id, body)
-            SELECT * FROM unnest(\(messages.map(\.exchange))::text[], \(messages.map(\.routingKey))::text[],
-                                 \(messages.map(\.type))::text[], \(messages.map(\.messageID))::uuid[],
-                                 \(messages.map { String(decoding: $0.body, as: UTF8.self) })::text[])
+            INSERT INTO outbox_batches (exchanges, routing_keys, message_types, message_ids, bodies)
+            VALUES (\(messages.map(\.exchange)), \(messages.map(\.routingKey)), \(messages.map(\.type)),
+                    \(messages.map(\.messageID)), \(messages.map { String(decoding: $0.body, as: UTF8.self) }))
             RETURNING id
             """,
             logger: logger
-        )
-        var entries: [OutboxEntry] = []
-        var index = 0
-        for try await id in ids.decode(Int64.self) {
-            entries.append(OutboxEntry(id: id, message: messages[index]))
-            index += 1
-        }
-        return entries
+        ).collectFirst(Int64.self)
+        guard let row else { throw StoreError(.notFound, "the outbox insert returned no row") }
+        return messages.map { OutboxEntry(id: row, message: $0) }
     }
 
     /// Removes published rows.
@@ -36,51 +34,59 @@ extension PostgresStore {
         guard !ids.isEmpty else { return }
         let logger = self.logger
         try await database.withConnection { connection in
-            _ = try await connection.query("DELETE FROM outbox WHERE id = ANY(\(ids))", logger: logger)
+            _ = try await connection.query("DELETE FROM outbox_batches WHERE id = ANY(\(ids))", logger: logger)
         }
     }
 
     /// What one relay pass did.
     public struct RelayPass: Sendable, Hashable {
-        /// Rows published and deleted.
+        /// Messages published (their rows deleted).
         public var relayed: Int
-        /// Rows whose publish failed: kept, and moved to the back of the relay's queue so they
-        /// cannot hold up the others.
+        /// Messages of rows a publish of which failed: the rows are kept (all their messages will
+        /// be published again) and moved to the back of the relay's queue so they cannot hold up
+        /// the others.
         public var failed: Int
     }
 
     /// Publishes rows older than `olderThan` that their writer never deleted (it crashed, or its
     /// publish failed), for this store's topology only (installations sharing a database keep
-    /// to their own exchanges): locks up to `limit` of them, hands them to `publish`, which returns the
-    /// ids the broker confirmed; deletes those and postpones the rest.
+    /// to their own exchanges): locks up to `limit` rows, hands their messages to `publish`, which
+    /// returns the rows all of whose messages the broker confirmed; deletes those and postpones the rest.
     public func relayStaleOutbox(
         olderThan: Date, limit: Int, publish: @escaping @Sendable ([OutboxEntry]) async -> Set<Int64>
     ) async throws -> RelayPass {
         try await inTransaction { connection in
             let rows = try await connection.query(
                 """
-                SELECT id, exchange, routing_key, message_type, message_id, body FROM outbox
-                WHERE created_at < \(olderThan) AND starts_with(exchange, \(topology.prefix + "."))
+                SELECT id, exchanges, routing_keys, message_types, message_ids, bodies FROM outbox_batches
+                WHERE created_at < \(olderThan) AND starts_with(exchanges[1], \(topology.prefix + "."))
                 ORDER BY created_at, id LIMIT \(limit) FOR UPDATE SKIP LOCKED
                 """,
                 logger: logger
             )
             var entries: [OutboxEntry] = []
-            for try await row in rows.decode((Int64, String, String, String, UUID, String).self) {
-                entries.append(OutboxEntry(
-                    id: row.0,
-                    message: OutboundMessage(exchange: row.1, routingKey: row.2, type: row.3, messageID: row.4, body: Data(row.5.utf8))))
+            var batches: [Int64: Int] = [:]
+            for try await row in rows.decode((Int64, [String], [String], [String], [UUID], [String]).self) {
+                batches[row.0] = row.1.count
+                for index in row.1.indices {
+                    entries.append(OutboxEntry(
+                        id: row.0,
+                        message: OutboundMessage(
+                            exchange: row.1[index], routingKey: row.2[index], type: row.3[index], messageID: row.4[index],
+                            body: Data(row.5[index].utf8))))
+                }
             }
             guard !entries.isEmpty else { return RelayPass(relayed: 0, failed: 0) }
             let published = await publish(entries)
-            let failed = entries.map(\.id).filter { !published.contains($0) }
+            let failed = batches.keys.filter { !published.contains($0) }
             try await connection.query(
                 """
-                WITH gone AS (DELETE FROM outbox WHERE id = ANY(\(Array(published))))
-                UPDATE outbox SET created_at = now() WHERE id = ANY(\(failed))
+                WITH gone AS (DELETE FROM outbox_batches WHERE id = ANY(\(Array(published))))
+                UPDATE outbox_batches SET created_at = now() WHERE id = ANY(\(failed))
                 """,
                 logger: logger)
-            return RelayPass(relayed: published.count, failed: failed.count)
+            return RelayPass(
+                relayed: published.reduce(0) { $0 + (batches[$1] ?? 0) }, failed: failed.reduce(0) { $0 + (batches[$1] ?? 0) })
         }
     }
 }

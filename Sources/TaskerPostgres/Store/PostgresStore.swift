@@ -25,13 +25,21 @@ public struct PostgresStore: Sendable {
     /// The installation's exchanges and queues: dispatches are addressed with it, and the
     /// reenqueuer's and relay's scans keep to tasks of this topology.
     public let topology: WireTopology
+    /// Which lifecycle events go to the outbox with the changes they announce.
+    public let events: LifecycleEventSelection
     let clock: WorkflowClock
     let logger: Logger
 
-    /// - Parameter clock: where new message and event ids come from (batch times are passed to each call).
-    public init(database: Database, topology: WireTopology = .init(), clock: WorkflowClock = .system, logger: Logger) {
+    /// - Parameters:
+    ///   - events: which lifecycle events are published (the services' default is ``LifecycleEventSelection/task``).
+    ///   - clock: where new message and event ids come from (batch times are passed to each call).
+    public init(
+        database: Database, topology: WireTopology = .init(), events: LifecycleEventSelection = .all,
+        clock: WorkflowClock = .system, logger: Logger
+    ) {
         self.database = database
         self.topology = topology
+        self.events = events
         self.clock = clock
         self.logger = logger
     }

@@ -17,8 +17,9 @@ struct OutboxPublisher: Sendable {
     func publish(_ entries: [OutboxEntry]) async {
         guard !entries.isEmpty else { return }
         let confirmed = await publishEach(entries)
-        if confirmed.count < entries.count {
-            logger.debug("outbox rows not published; the relay will retry", metadata: ["tasker.messages": "\(entries.count - confirmed.count)"])
+        let rows = Set(entries.map(\.id))
+        if confirmed.count < rows.count {
+            logger.debug("outbox rows not published; the relay will retry", metadata: ["tasker.outbox.rows": "\(rows.count - confirmed.count)"])
         }
         do {
             try await store.deleteOutbox(Array(confirmed))
@@ -27,15 +28,14 @@ struct OutboxPublisher: Sendable {
         }
     }
 
-    /// Publishes every entry (all in flight at once) and returns the ids the broker confirmed;
-    /// a failure affects its own entry only.
+    /// Publishes every entry (all in flight at once) and returns the outbox rows all of whose
+    /// messages the broker confirmed; a row with a failed message stays, whole, for the relay
+    /// (its other messages go out again: delivery is at-least-once).
     func publishEach(_ entries: [OutboxEntry]) async -> Set<Int64> {
-        var confirmed: Set<Int64> = []
+        var confirmed = Set(entries.map(\.id))
         for (entry, failure) in zip(entries, await wire.publishAll(entries.map(\.message))) {
-            guard let failure else {
-                confirmed.insert(entry.id)
-                continue
-            }
+            guard let failure else { continue }
+            confirmed.remove(entry.id)
             logger.debug(
                 "outbox row not published",
                 metadata: ["tasker.outbox.id": "\(entry.id)", "amqp.exchange": "\(entry.message.exchange)", LogKeys.error: "\(failure)"])

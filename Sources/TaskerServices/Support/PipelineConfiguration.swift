@@ -22,6 +22,8 @@ public struct PipelineConfiguration: Sendable {
     /// How long a service started during an outage waits for the database and the broker
     /// (retrying with backoff, logged) before it gives up and exits; zero: it exits at once.
     public var startupTimeout: Duration = .seconds(300)
+    /// Which lifecycle events are published (`TASKER_LIFECYCLE_EVENTS`).
+    public var lifecycleEvents: LifecycleEventSelection = .task
     /// Time and ids (the system's unless a test injects its own).
     public var clock: WorkflowClock = .system
 

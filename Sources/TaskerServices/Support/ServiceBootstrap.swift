@@ -34,7 +34,9 @@ struct ServiceBootstrap: Sendable {
         self.database = database
         self.configuration = configuration
         self.logger = logger
-        self.store = PostgresStore(database: database, topology: configuration.topology, clock: configuration.clock, logger: logger)
+        self.store = PostgresStore(
+            database: database, topology: configuration.topology, events: configuration.lifecycleEvents,
+            clock: configuration.clock, logger: logger)
     }
 
     /// Starts the service, runs `body` with a publisher on the publishing connection and the
