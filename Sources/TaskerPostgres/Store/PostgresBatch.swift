@@ -7,105 +7,113 @@ internal import TaskerCore
 /// ``WorkflowDriver``. It locks rows in a fixed order (tasks, then steps, then children, each
 /// in id order), so concurrent finalizers serialise per task and cannot deadlock, and applies
 /// effects with a fixed number of statements whatever the batch size. The messages that
-/// announce the effects accumulate in ``messages``, for the caller to write to the outbox in
-/// the same transaction.
+/// announce the effects are written to the outbox by the same call, and accumulate in
+/// ``outbox`` for the caller to publish after the commit.
 struct PostgresBatch: WorkflowDriver {
     let store: PostgresStore
     let connection: PostgresConnection
     /// The batch's time: dispatch deadlines and event times.
     let now: Date
-    /// Dispatches and lifecycle events to publish once the transaction commits.
-    var messages: [OutboundMessage] = []
+    /// Dispatches and lifecycle events as written to the outbox (one row per ``apply(_:)``), to
+    /// publish once the transaction commits.
+    var outbox: [OutboxEntry] = []
 
     var logger: Logger { store.logger }
 
-    /// Locks and loads the rows a batch of reports needs.
+    /// Locks and loads the rows a batch of reports needs, in one statement: the tasks, then the
+    /// reported steps, then the children of the steps reported completed, each in id order
+    /// (the branches of a `UNION ALL` run one after another). Fan-in only follows completions:
+    /// children of steps reported started or failed are not read, and only the completed
+    /// steps' own children are: the cost of a completion does not depend on how many parents a
+    /// join has or how wide the task is. Sort keys are left at 0: the insert adds the stored
+    /// maximum, read after the locks are held.
     mutating func loadSnapshot(for reports: [StepResultMessage]) async throws -> WorkflowSnapshot {
-        let tasks = try await lockTasks(Array(Set(reports.map(\.taskID))))
-        let steps = try await lockSteps(Array(Set(reports.map(\.stepID))))
-        // Fan-in only follows completions: children of steps reported started or failed are not read.
-        let completing = Set(reports.filter { $0.kind == .completed }.map(\.stepID))
-        let (children, childRows) = try await lockChildren(of: steps.map(\.id).filter(completing.contains))
-        return WorkflowSnapshot(tasks: tasks, steps: steps, children: children, childRows: childRows)
-    }
-
-    /// Applies the machine's decisions: step rows and audit rows, fan-in counts, dispatches of
-    /// the children that became viable, task moves, and the events (as messages).
-    mutating func apply(_ effects: WorkflowEffects) async throws {
-        try await PostgresStore.writeSteps(effects.stepRows, transitions: effects.transitions, on: connection, logger: logger)
-        if !effects.unfinishedParents.isEmpty {
-            let ids = Array(effects.unfinishedParents.keys)
-            try await connection.query(
-                """
-                UPDATE steps s SET unfinished_parents = c.n
-                FROM unnest(\(ids)::uuid[], \(ids.map { effects.unfinishedParents[$0]! })::int8[]) AS c(id, n)
-                WHERE s.id = c.id AND s.id = ANY(\(ids))
-                """,
-                logger: logger)
-        }
-        messages += try effects.events.filter { store.events.publishes($0.event) }
-            .map { try OutboundMessage.event($0, topology: store.topology) }
-        messages += try await store.enqueue(effects.dispatch, now: now, on: connection)
-        try await PostgresStore.applyTaskMoves(effects.taskMoves, on: connection, logger: logger)
-    }
-
-    /// Locks the tasks in id order and returns their states and step counts.
-    func lockTasks(_ ids: [UUID]) async throws -> [WorkflowSnapshot.Task] {
+        let taskIDs = Array(Set(reports.map(\.taskID)))
+        let stepIDs = Array(Set(reports.map(\.stepID)))
+        let completing = Array(Set(reports.filter { $0.kind == .completed }.map(\.stepID)))
         let rows = try await connection.query(
             """
-            SELECT id, state, steps_total, steps_done, steps_error, steps_active FROM tasks
-            WHERE id = ANY(\(ids)) ORDER BY id FOR UPDATE
+            SELECT 0, t.id, NULL::uuid, t.state, '', t.steps_total, t.steps_done, t.steps_error, t.steps_active,
+                   false, 0::float8, 0::float8, 0::float8, 0::float8
+            FROM (SELECT id, state, steps_total, steps_done, steps_error, steps_active FROM tasks
+                  WHERE id = ANY(\(taskIDs)) ORDER BY id FOR UPDATE) t
+            UNION ALL
+            SELECT 1, s.id, s.task_id, s.state, s.name, s.attempts, s.max_attempts, 0, 0,
+                   s.retryable, s.backoff_base_seconds, s.backoff_max_seconds, s.backoff_jitter, s.timeout_seconds
+            FROM (SELECT id, task_id, state, name, attempts, max_attempts, retryable, backoff_base_seconds,
+                         backoff_max_seconds, backoff_jitter, timeout_seconds
+                  FROM steps WHERE id = ANY(\(stepIDs)) ORDER BY id FOR UPDATE) s
+            UNION ALL
+            SELECT 2, c.id, c.task_id, c.state, c.parent::text, c.unfinished_parents, 0, 0, 0,
+                   false, 0::float8, 0::float8, 0::float8, 0::float8
+            FROM (SELECT e.parent_step_id AS parent, c.id, c.task_id, c.state, c.unfinished_parents
+                  FROM step_edges e JOIN steps c ON c.id = e.child_step_id
+                  WHERE e.parent_step_id = ANY(\(completing)) ORDER BY c.id FOR UPDATE OF c) c
             """,
             logger: logger)
         var tasks: [WorkflowSnapshot.Task] = []
-        for try await (id, state, total, done, failed, active) in rows.decode((UUID, String, Int, Int, Int, Int).self) {
-            tasks.append(.init(
-                id: id, state: try PostgresStore.decodeState(state),
-                progress: TaskProgress(total: total, done: done, failed: failed, active: active)))
-        }
-        return tasks
-    }
-
-    /// Locks the steps in id order. Their sort keys are left at 0: the insert adds the current
-    /// maximum, read after the locks are held (a locking statement's subqueries may be stale).
-    func lockSteps(_ ids: [UUID]) async throws -> [StepResultLedger.Step] {
-        let rows = try await connection.query(
-            """
-            SELECT id, task_id, name, state, attempts, retryable, max_attempts, backoff_base_seconds, backoff_max_seconds,
-                   backoff_jitter, timeout_seconds
-            FROM steps WHERE id = ANY(\(ids)) ORDER BY id FOR UPDATE
-            """,
-            logger: logger
-        )
         var steps: [StepResultLedger.Step] = []
-        for try await row in rows.decode((UUID, UUID, String, String, Int, Bool, Int, Double, Double, Double, Double).self) {
-            steps.append(StepResultLedger.Step(
-                id: row.0, taskID: row.1, name: row.2, state: try PostgresStore.decodeStepState(row.3), attempts: row.4,
-                retry: RetryPolicy(retryable: row.5, maxAttempts: row.6, backoff: BackoffPolicy(baseSeconds: row.7, maxSeconds: row.8, jitter: row.9)),
-                timeoutSeconds: row.10, lastSortKey: 0))
-        }
-        return steps
-    }
-
-    /// Locks the children of `parents` (in id order, after their tasks) and returns the edges
-    /// and the children's fan-in rows. Reads only those children: the cost of a completion does
-    /// not depend on how many parents a join has or how wide the task is.
-    func lockChildren(of parents: [UUID]) async throws -> ([UUID: [UUID]], [WorkflowSnapshot.Child]) {
-        guard !parents.isEmpty else { return ([:], []) }
-        let rows = try await connection.query(
-            """
-            SELECT e.parent_step_id, c.id, c.task_id, c.state, c.unfinished_parents
-            FROM step_edges e JOIN steps c ON c.id = e.child_step_id
-            WHERE e.parent_step_id = ANY(\(parents))
-            ORDER BY c.id FOR UPDATE OF c
-            """,
-            logger: logger)
         var children: [UUID: [UUID]] = [:]
         var childRows: [WorkflowSnapshot.Child] = []
-        for try await (parent, id, task, state, unfinished) in rows.decode((UUID, UUID, UUID, String, Int).self) {
-            children[parent, default: []].append(id)
-            childRows.append(.init(id: id, taskID: task, state: try PostgresStore.decodeStepState(state), unfinishedParents: unfinished))
+        for try await row in rows.decode((Int, UUID, UUID?, String, String, Int, Int, Int, Int, Bool, Double, Double, Double, Double).self) {
+            switch row.0 {
+            case 0:
+                tasks.append(.init(
+                    id: row.1, state: try PostgresStore.decodeState(row.3),
+                    progress: TaskProgress(total: row.5, done: row.6, failed: row.7, active: row.8)))
+            case 1:
+                steps.append(StepResultLedger.Step(
+                    id: row.1, taskID: row.2 ?? row.1, name: row.4, state: try PostgresStore.decodeStepState(row.3), attempts: row.5,
+                    retry: RetryPolicy(
+                        retryable: row.9, maxAttempts: row.6,
+                        backoff: BackoffPolicy(baseSeconds: row.10, maxSeconds: row.11, jitter: row.12)),
+                    timeoutSeconds: row.13, lastSortKey: 0))
+            default:
+                guard let parent = UUID(uuidString: row.4) else { continue }
+                children[parent, default: []].append(row.1)
+                childRows.append(.init(
+                    id: row.1, taskID: row.2 ?? row.1, state: try PostgresStore.decodeStepState(row.3), unfinishedParents: row.5))
+            }
         }
-        return (children, childRows)
+        return WorkflowSnapshot(tasks: tasks, steps: steps, children: children, childRows: childRows)
+    }
+
+    /// Applies the machine's decisions in one call of `tasker_apply_batch` (migration 0007):
+    /// step rows and audit rows with the tasks' step counts, fan-in counts, the dispatched
+    /// steps moved to `enqueued`, task moves, and the batch's messages as one outbox row.
+    /// Reading what the dispatches carry is the only other statement, and only when the batch
+    /// dispatches something.
+    mutating func apply(_ effects: WorkflowEffects) async throws {
+        var rows = effects.stepRows
+        var transitions = effects.transitions
+        var batchMessages = try effects.events.filter { store.events.publishes($0.event) }
+            .map { try OutboundMessage.event($0, topology: store.topology) }
+        // Dispatches: what they carry (context, handler, parents' results) is read under the
+        // batch's locks; results decided in this batch are not written yet, so they are filled in.
+        let decided = Dictionary(effects.stepRows.compactMap { row in row.results.map { (row.id, $0) } }, uniquingKeysWith: { _, last in last })
+        let sources = Set(StepState.machine.sources(of: .enqueued))
+        let changed = Set(rows.map(\.id))
+        for var row in try await store.dispatchData(effects.dispatch, on: connection)
+        where sources.contains(row.state) && !changed.contains(row.stepID) {
+            for (parent, name) in row.parentNames { if let results = decided[parent] { row.parentResults[name] = results } }
+            // The deadline of an enqueued attempt allows for its whole timeout after dispatch.
+            rows.append(StepResultLedger.StepRow(
+                id: row.stepID, state: .enqueued, attempts: row.attempts, deadline: now.addingTimeInterval(row.timeoutSeconds)))
+            transitions.append(StepResultLedger.Transition(stepID: row.stepID, taskID: row.taskID, from: row.state, to: .enqueued, sortKey: 1))
+            batchMessages.append(try OutboundMessage.dispatch(row.dispatch(now: now), topology: store.topology, messageID: store.clock.makeID()))
+            if store.events.publishes(.stepEnqueued) {
+                let enqueued = LifecycleEvent(
+                    event: .stepEnqueued, eventID: store.clock.makeID(), occurredAt: now, taskID: row.taskID, stepID: row.stepID,
+                    stepName: row.stepName, attempt: row.attempts + 1, maxAttempts: row.maxAttempts)
+                batchMessages.append(try OutboundMessage.event(enqueued, topology: store.topology))
+            }
+        }
+        if rows.isEmpty && effects.unfinishedParents.isEmpty && effects.taskMoves.isEmpty && batchMessages.isEmpty { return }
+        let outboxRow = try await connection.query(
+            ApplyBatchCall(rows: rows, transitions: transitions, unfinishedParents: effects.unfinishedParents,
+                           taskMoves: effects.taskMoves, messages: batchMessages).query,
+            logger: logger
+        ).collectFirst(Int64?.self) ?? nil
+        if let outboxRow { outbox += batchMessages.map { OutboxEntry(id: outboxRow, message: $0) } }
     }
 }

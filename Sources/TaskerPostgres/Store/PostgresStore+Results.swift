@@ -26,7 +26,7 @@ extension PostgresStore {
             let effects = try await machine(at: now).recordResults(results, with: &batch, using: &generator)
             return BatchRecording(
                 outcomes: effects.outcomes, finishedTasks: effects.finishedTasks,
-                outbox: try await insertOutbox(batch.messages, on: connection))
+                outbox: batch.outbox)
         }
     }
 }

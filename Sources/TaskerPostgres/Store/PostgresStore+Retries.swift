@@ -22,8 +22,11 @@ extension PostgresStore {
                 waiting.append((id, at, try Self.decodeState(state)))
             }
             let due = machine(at: now).retriesDue(waiting)
-            let messages = try await enqueue(due, now: now, on: connection)
-            return try await insertOutbox(messages, on: connection)
+            var batch = PostgresBatch(store: self, connection: connection, now: now)
+            var effects = WorkflowEffects()
+            effects.dispatch = due
+            try await batch.apply(effects)
+            return batch.outbox
         }
     }
 
@@ -64,7 +67,7 @@ extension PostgresStore {
             var batch = PostgresBatch(store: self, connection: connection, now: now)
             var generator = SystemRandomNumberGenerator()
             _ = try await machine.recordResults(sweep.timeouts, with: &batch, using: &generator)
-            var messages = batch.messages
+            var redispatched: [OutboundMessage] = []
             let dispatches = try await dispatchData(sweep.redispatch, on: connection)
             if !dispatches.isEmpty {
                 let ids = dispatches.map(\.stepID)
@@ -77,8 +80,8 @@ extension PostgresStore {
                     """,
                     logger: logger)
             }
-            messages += try dispatches.map { try OutboundMessage.dispatch($0.dispatch(now: now), topology: topology, messageID: clock.makeID()) }
-            return try await insertOutbox(messages, on: connection)
+            redispatched += try dispatches.map { try OutboundMessage.dispatch($0.dispatch(now: now), topology: topology, messageID: clock.makeID()) }
+            return batch.outbox + (try await insertOutbox(redispatched, on: connection))
         }
     }
 }

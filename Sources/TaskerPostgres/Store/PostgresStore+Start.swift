@@ -24,7 +24,7 @@ extension PostgresStore {
             })
             var batch = PostgresBatch(store: self, connection: connection, now: now)
             try await batch.apply(effects)
-            return BatchStart(creations: creations, outbox: try await insertOutbox(batch.messages, on: connection))
+            return BatchStart(creations: creations, outbox: batch.outbox)
         }
     }
 }
