@@ -31,31 +31,13 @@ struct PostgresBatch: WorkflowDriver {
         let taskIDs = Array(Set(reports.map(\.taskID)))
         let stepIDs = Array(Set(reports.map(\.stepID)))
         let completing = Array(Set(reports.filter { $0.kind == .completed }.map(\.stepID)))
-        let rows = try await connection.query(
-            """
-            SELECT 0, t.id, NULL::uuid, t.state, '', t.steps_total, t.steps_done, t.steps_error, t.steps_active,
-                   false, 0::float8, 0::float8, 0::float8, 0::float8
-            FROM (SELECT id, state, steps_total, steps_done, steps_error, steps_active FROM tasks
-                  WHERE id = ANY(\(taskIDs)) ORDER BY id FOR UPDATE) t
-            UNION ALL
-            SELECT 1, s.id, s.task_id, s.state, s.name, s.attempts, s.max_attempts, 0, 0,
-                   s.retryable, s.backoff_base_seconds, s.backoff_max_seconds, s.backoff_jitter, s.timeout_seconds
-            FROM (SELECT id, task_id, state, name, attempts, max_attempts, retryable, backoff_base_seconds,
-                         backoff_max_seconds, backoff_jitter, timeout_seconds
-                  FROM steps WHERE id = ANY(\(stepIDs)) ORDER BY id FOR UPDATE) s
-            UNION ALL
-            SELECT 2, c.id, c.task_id, c.state, c.parent::text, c.unfinished_parents, 0, 0, 0,
-                   false, 0::float8, 0::float8, 0::float8, 0::float8
-            FROM (SELECT e.parent_step_id AS parent, c.id, c.task_id, c.state, c.unfinished_parents
-                  FROM step_edges e JOIN steps c ON c.id = e.child_step_id
-                  WHERE e.parent_step_id = ANY(\(completing)) ORDER BY c.id FOR UPDATE OF c) c
-            """,
-            logger: logger)
+        let rows = try await connection.execute(
+            LockBatchStatement(tasks: taskIDs, steps: stepIDs, completedSteps: completing), logger: logger)
         var tasks: [WorkflowSnapshot.Task] = []
         var steps: [StepResultLedger.Step] = []
         var children: [UUID: [UUID]] = [:]
         var childRows: [WorkflowSnapshot.Child] = []
-        for try await row in rows.decode((Int, UUID, UUID?, String, String, Int, Int, Int, Int, Bool, Double, Double, Double, Double).self) {
+        for try await row in rows {
             switch row.0 {
             case 0:
                 tasks.append(.init(
@@ -109,11 +91,11 @@ struct PostgresBatch: WorkflowDriver {
             }
         }
         if rows.isEmpty && effects.unfinishedParents.isEmpty && effects.taskMoves.isEmpty && batchMessages.isEmpty { return }
-        let outboxRow = try await connection.query(
-            ApplyBatchCall(rows: rows, transitions: transitions, unfinishedParents: effects.unfinishedParents,
-                           taskMoves: effects.taskMoves, messages: batchMessages).query,
-            logger: logger
-        ).collectFirst(Int64?.self) ?? nil
+        var outboxRow: Int64?
+        let call = ApplyBatchStatement(
+            rows: rows, transitions: transitions, unfinishedParents: effects.unfinishedParents,
+            taskMoves: effects.taskMoves, messages: batchMessages)
+        for try await row in try await connection.execute(call, logger: logger) { outboxRow = row }
         if let outboxRow { outbox += batchMessages.map { OutboxEntry(id: outboxRow, message: $0) } }
     }
 }

@@ -1,0 +1,69 @@
+internal import Foundation
+internal import PostgresNIO
+internal import TaskerCore
+
+/// The call of `tasker_apply_batch` (migration 0007), a prepared statement: everything a
+/// decided batch writes, as parallel arrays. Arrays cannot carry NULL through binds: '' and
+/// -1 stand for "none". Returns the outbox row written, if the batch has messages.
+struct ApplyBatchStatement: PostgresPreparedStatement {
+    static let sql = """
+        SELECT tasker_apply_batch($1::uuid[], $2::text[], $3::int8[], $4::text[], $5::text[], $6::float8[], $7::float8[],
+            $8::uuid[], $9::uuid[], $10::text[], $11::text[], $12::int8[], $13::bool[], $14::text[],
+            $15::uuid[], $16::int8[], $17::int8[], $18::int8[], $19::uuid[], $20::int8[],
+            $21::uuid[], $22::text[], $23::bool[], $24::text[], $25::text[],
+            $26::text[], $27::text[], $28::text[], $29::uuid[], $30::text[])
+        """
+    typealias Row = Int64?
+
+    var rows: [StepResultLedger.StepRow]
+    var transitions: [StepResultLedger.Transition]
+    var unfinishedParents: [UUID: Int]
+    var taskMoves: [WorkflowEffects.TaskMove]
+    var messages: [OutboundMessage]
+
+    func makeBindings() throws -> PostgresBindings {
+        // The tasks' step counts move with their steps (the caller holds the tasks' locks
+        // whenever a count changes; a retry's waiting_for_retry → enqueued changes none).
+        let deltas = TaskProgress.Delta.perTask(transitions.map { ($0.taskID, $0.from, $0.to) })
+        let counted = Array(deltas.keys)
+        // The newest audit row of each step becomes its `most_recent`.
+        var newest: [UUID: Int] = [:]
+        for (index, transition) in transitions.enumerated() { newest[transition.stepID] = index }
+        let children = Array(unfinishedParents.keys)
+
+        var bindings = PostgresBindings(capacity: 30)
+        bindings.append(rows.map(\.id))
+        bindings.append(rows.map(\.state.rawValue))
+        bindings.append(rows.map { Int64($0.attempts) })
+        bindings.append(rows.map { $0.results?.canonicalString ?? "" })
+        bindings.append(rows.map { $0.lastError?.canonicalString ?? "" })
+        bindings.append(rows.map { $0.nextRetryAt?.timeIntervalSince1970 ?? -1 })
+        bindings.append(rows.map { $0.deadline?.timeIntervalSince1970 ?? -1 })
+        bindings.append(transitions.map(\.stepID))
+        bindings.append(transitions.map(\.taskID))
+        bindings.append(transitions.map(\.from.rawValue))
+        bindings.append(transitions.map(\.to.rawValue))
+        bindings.append(transitions.map { Int64($0.sortKey) })
+        bindings.append(transitions.indices.map { newest[transitions[$0].stepID] == $0 })
+        bindings.append(transitions.map(\.metadata.canonicalString))
+        bindings.append(counted)
+        bindings.append(counted.map { Int64(deltas[$0]!.done) })
+        bindings.append(counted.map { Int64(deltas[$0]!.failed) })
+        bindings.append(counted.map { Int64(deltas[$0]!.active) })
+        bindings.append(children)
+        bindings.append(children.map { Int64(unfinishedParents[$0]!) })
+        bindings.append(taskMoves.map(\.id))
+        bindings.append(taskMoves.map(\.to.rawValue))
+        bindings.append(taskMoves.map(\.to.isFinished))
+        bindings.append(taskMoves.map(\.from.rawValue))
+        bindings.append(taskMoves.map(\.metadata.canonicalString))
+        bindings.append(messages.map(\.exchange))
+        bindings.append(messages.map(\.routingKey))
+        bindings.append(messages.map(\.type))
+        bindings.append(messages.map(\.messageID))
+        bindings.append(messages.map { String(decoding: $0.body, as: UTF8.self) })
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Int64?.self) }
+}
