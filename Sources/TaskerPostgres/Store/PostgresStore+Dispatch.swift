@@ -34,25 +34,11 @@ extension PostgresStore {
 
     /// Everything a dispatch carries, for several steps in one query.
     func dispatchData(_ stepIDs: [UUID], on connection: PostgresConnection) async throws -> [DispatchRow] {
-        let rows = try await connection.query(
-            """
-            SELECT s.id, s.name, s.state, s.handler, s.attempts, s.max_attempts, s.timeout_seconds, s.handler_config::text,
-                   t.id, t.namespace, t.name, t.version, t.context::text,
-                   COALESCE((SELECT jsonb_object_agg(p.name, COALESCE(p.results, 'null'::jsonb))
-                             FROM step_edges e JOIN steps p ON p.id = e.parent_step_id
-                             WHERE e.child_step_id = s.id), '{}'::jsonb)::text,
-                   COALESCE((SELECT jsonb_object_agg(p.id::text, p.name)
-                             FROM step_edges e JOIN steps p ON p.id = e.parent_step_id
-                             WHERE e.child_step_id = s.id), '{}'::jsonb)::text
-            FROM steps s JOIN tasks t ON t.id = s.task_id
-            WHERE s.id = ANY(\(stepIDs))
-            ORDER BY s.position
-            """,
-            logger: logger
-        )
+        guard !stepIDs.isEmpty else { return [] }
+        let rows = try await connection.execute(DispatchDataStatement(steps: stepIDs), logger: logger)
         var result: [DispatchRow] = []
         var contexts: [UUID: JSONValue] = [:]
-        for try await row in rows.decode((UUID, String, String, String, Int, Int, Double, String, UUID, String, String, String, String, String, String).self) {
+        for try await row in rows {
             let context = try contexts[row.8] ?? JSONValue.parse(row.12)
             contexts[row.8] = context
             result.append(DispatchRow(
@@ -66,4 +52,33 @@ extension PostgresStore {
         }
         return result
     }
+}
+
+/// What the dispatches of some steps carry, one row per step in template order: the step, its
+/// task (context, template) and its parents' results by name, and the parents' names by id.
+struct DispatchDataStatement: PostgresPreparedStatement {
+    static let sql = """
+        SELECT s.id, s.name, s.state, s.handler, s.attempts, s.max_attempts, s.timeout_seconds, s.handler_config::text,
+               t.id, t.namespace, t.name, t.version, t.context::text,
+               COALESCE((SELECT jsonb_object_agg(p.name, COALESCE(p.results, 'null'::jsonb))
+                         FROM step_edges e JOIN steps p ON p.id = e.parent_step_id
+                         WHERE e.child_step_id = s.id), '{}'::jsonb)::text,
+               COALESCE((SELECT jsonb_object_agg(p.id::text, p.name)
+                         FROM step_edges e JOIN steps p ON p.id = e.parent_step_id
+                         WHERE e.child_step_id = s.id), '{}'::jsonb)::text
+        FROM steps s JOIN tasks t ON t.id = s.task_id
+        WHERE s.id = ANY($1::uuid[])
+        ORDER BY s.position
+        """
+    typealias Row = (UUID, String, String, String, Int, Int, Double, String, UUID, String, String, String, String, String, String)
+
+    var steps: [UUID]
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 1)
+        bindings.append(steps)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
 }
