@@ -77,9 +77,9 @@ public struct PostgresStore: Sendable {
 
     // MARK: Creating tasks
 
-    /// Stores several planned tasks in a caller's transaction, with a fixed number of statements
-    /// whatever their count. With `started`, each new task is stored `in_progress` with the audit
-    /// rows `→ pending → in_progress`; otherwise `pending`.
+    /// Stores several planned tasks in a caller's transaction, in one call of
+    /// `tasker_create_tasks` (migration 0008) whatever their count. With `started`, each new
+    /// task is stored `in_progress` with the audit rows `→ pending → in_progress`; otherwise `pending`.
     ///
     /// Returns one creation per plan, in order: a plan whose identity hash another task (or an
     /// earlier plan of the batch) already has is a duplicate with that task's id; `nil` means
@@ -88,107 +88,17 @@ public struct PostgresStore: Sendable {
         _ plans: [TaskPlan], started: Bool, topology: String = WireTopology().prefix, on connection: PostgresConnection, logger: Logger
     ) async throws -> [TaskCreation?] {
         guard !plans.isEmpty else { return [] }
-        let tags = try plans.map { String(decoding: try JSONEncoder().encode($0.tags), as: UTF8.self) }
-        // Arrays cannot carry NULL through these binds: '' stands for "none".
-        let inserted = try await connection.query(
-            """
-            INSERT INTO tasks (id, template_id, namespace, name, version, state, context, identity_hash,
-                               initiator, source_system, reason, tags, priority, steps_total, topology)
-            SELECT i.id, t.id, t.namespace, t.name, t.version, \(started ? "in_progress" : "pending"), i.context::jsonb,
-                   NULLIF(i.identity_hash, ''), NULLIF(i.initiator, ''), NULLIF(i.source_system, ''), NULLIF(i.reason, ''),
-                   ARRAY(SELECT jsonb_array_elements_text(i.tags::jsonb)), i.priority, i.steps_total, \(topology)
-            FROM unnest(\(plans.map(\.taskID))::uuid[], \(plans.map(\.template.namespace))::text[],
-                        \(plans.map(\.template.name))::text[], \(plans.map(\.template.version.description))::text[],
-                        \(plans.map(\.context.canonicalString))::text[], \(plans.map { $0.identityHash ?? "" })::text[],
-                        \(plans.map { $0.initiator ?? "" })::text[], \(plans.map { $0.sourceSystem ?? "" })::text[],
-                        \(plans.map { $0.reason ?? "" })::text[], \(tags)::text[], \(plans.map(\.priority))::int8[],
-                        \(plans.map(\.steps.count))::int8[])
-                 WITH ORDINALITY AS i(id, namespace, name, version, context, identity_hash, initiator, source_system, reason,
-                                      tags, priority, steps_total, ordinal)
-            JOIN task_templates t ON t.namespace = i.namespace AND t.name = i.name AND t.version = i.version
-            ORDER BY i.ordinal
-            ON CONFLICT (identity_hash) WHERE identity_hash IS NOT NULL DO NOTHING
-            RETURNING id
-            """,
-            logger: logger
-        )
-        var created: Set<UUID> = []
-        for try await id in inserted.decode(UUID.self) { created.insert(id) }
-
-        let stored = plans.filter { created.contains($0.taskID) }
-        if !stored.isEmpty {
-            try await insertStepsAndEdges(of: stored, started: started, on: connection, logger: logger)
+        let statement = try CreateTasksStatement(plans: plans, started: started, topology: topology)
+        var creations: [TaskCreation?] = []
+        for try await (id, stored, existing) in try await connection.execute(statement, logger: logger) {
+            if stored {
+                creations.append(TaskCreation(taskID: id, duplicate: false))
+                logger.debug("task created", metadata: [LogKeys.taskID: "\(id)"])
+            } else {
+                creations.append(existing.map { TaskCreation(taskID: $0, duplicate: true) })
+            }
         }
-        // Plans not stored: duplicates of an existing identity, or of an earlier plan in the batch.
-        let hashes = plans.filter { !created.contains($0.taskID) }.compactMap(\.identityHash)
-        var existing: [String: UUID] = [:]
-        if !hashes.isEmpty {
-            let rows = try await connection.query(
-                "SELECT identity_hash, id FROM tasks WHERE identity_hash = ANY(\(hashes))", logger: logger)
-            for try await (hash, id) in rows.decode((String, UUID).self) { existing[hash] = id }
-        }
-        return plans.map { plan in
-            if created.contains(plan.taskID) { return TaskCreation(taskID: plan.taskID, duplicate: false) }
-            if let hash = plan.identityHash, let id = existing[hash] { return TaskCreation(taskID: id, duplicate: true) }
-            return nil
-        }
-    }
-
-    /// The steps (each with its count of unfinished parents), edges and initial audit rows of new tasks.
-    private static func insertStepsAndEdges(
-        of plans: [TaskPlan], started: Bool, on connection: PostgresConnection, logger: Logger
-    ) async throws {
-        let steps = plans.flatMap { plan in plan.steps.map { (task: plan.taskID, step: $0) } }
-        var parentCounts: [UUID: Int] = [:]
-        for plan in plans { for edge in plan.edges { parentCounts[edge.child, default: 0] += 1 } }
-        try await connection.query(
-            """
-            INSERT INTO steps (id, task_id, name, handler, position, retryable, max_attempts,
-                               backoff_base_seconds, backoff_max_seconds, backoff_jitter, timeout_seconds, handler_config,
-                               unfinished_parents)
-            SELECT u.id, u.task_id, u.name, u.handler, u.position, u.retryable, u.max_attempts,
-                   u.base, u.max, u.jitter, u.timeout, u.config::jsonb, u.parents
-            FROM unnest(\(steps.map(\.step.id))::uuid[], \(steps.map(\.task))::uuid[], \(steps.map(\.step.name))::text[],
-                        \(steps.map(\.step.handler))::text[], \(steps.map(\.step.position))::int8[],
-                        \(steps.map(\.step.retry.retryable))::bool[], \(steps.map(\.step.retry.maxAttempts))::int8[],
-                        \(steps.map(\.step.retry.backoff.baseSeconds))::float8[], \(steps.map(\.step.retry.backoff.maxSeconds))::float8[],
-                        \(steps.map(\.step.retry.backoff.jitter))::float8[], \(steps.map(\.step.timeoutSeconds))::float8[],
-                        \(steps.map(\.step.handlerConfig.canonicalString))::text[],
-                        \(steps.map { parentCounts[$0.step.id] ?? 0 })::int8[])
-                 AS u(id, task_id, name, handler, position, retryable, max_attempts, base, max, jitter, timeout, config, parents)
-            """,
-            logger: logger
-        )
-        let edges = plans.flatMap { plan in plan.edges.map { (task: plan.taskID, parent: $0.parent, child: $0.child) } }
-        if !edges.isEmpty {
-            try await connection.query(
-                """
-                INSERT INTO step_edges (task_id, parent_step_id, child_step_id)
-                SELECT u.task_id, u.parent, u.child
-                FROM unnest(\(edges.map(\.task))::uuid[], \(edges.map(\.parent))::uuid[], \(edges.map(\.child))::uuid[])
-                     AS u(task_id, parent, child)
-                """,
-                logger: logger
-            )
-        }
-        let taskIDs = plans.map(\.taskID)
-        try await connection.query(
-            """
-            WITH task_rows AS (
-                INSERT INTO task_transitions (task_id, from_state, to_state, sort_key, most_recent)
-                SELECT u.id, NULL, 'pending', 1, NOT \(started) FROM unnest(\(taskIDs)::uuid[]) AS u(id)
-                UNION ALL
-                SELECT u.id, 'pending', 'in_progress', 2, true FROM unnest(\(taskIDs)::uuid[]) AS u(id) WHERE \(started)
-            )
-            INSERT INTO step_transitions (step_id, task_id, from_state, to_state, sort_key, most_recent)
-            SELECT u.id, u.task_id, NULL, 'pending', 1, true
-            FROM unnest(\(steps.map(\.step.id))::uuid[], \(steps.map(\.task))::uuid[]) AS u(id, task_id)
-            """,
-            logger: logger
-        )
-        for plan in plans {
-            logger.debug("task created", metadata: [LogKeys.taskID: "\(plan.taskID)", LogKeys.template: "\(plan.template)"])
-        }
+        return creations
     }
 
     // MARK: Reading tasks
