@@ -3,6 +3,9 @@
 -- to send one by one, so a finalizer batch costs one call instead of six and PostgreSQL plans
 -- these statements once per connection instead of parsing each again.
 --
+-- It also deletes the outbox rows of earlier batches that were published since (instead of a
+-- statement and a commit of their own after each publish).
+--
 -- Arrays cannot carry NULL through binds: '' and -1 stand for "none".
 CREATE FUNCTION tasker_apply_batch(
     -- step rows: the new state of each changed step
@@ -17,7 +20,9 @@ CREATE FUNCTION tasker_apply_batch(
     -- task moves (already checked against the task state machine)
     m_tasks uuid[], m_to text[], m_finished bool[], m_from text[], m_metadata text[],
     -- the batch's messages: one outbox row
-    o_exchanges text[], o_routing_keys text[], o_types text[], o_ids uuid[], o_bodies text[]
+    o_exchanges text[], o_routing_keys text[], o_types text[], o_ids uuid[], o_bodies text[],
+    -- outbox rows of earlier batches whose messages were all confirmed
+    d_outbox int8[]
 ) RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE
     outbox_id bigint;
@@ -63,6 +68,9 @@ BEGIN
                COALESCE((SELECT max(x.sort_key) FROM task_transitions x WHERE x.task_id = i.id), 0) + 1, true,
                i.metadata::jsonb
         FROM unnest(m_tasks, m_from, m_to, m_metadata) AS i(id, from_state, to_state, metadata);
+    END IF;
+    IF cardinality(d_outbox) > 0 THEN
+        DELETE FROM outbox_batches WHERE id = ANY(d_outbox);
     END IF;
     IF cardinality(o_ids) > 0 THEN
         INSERT INTO outbox_batches (exchanges, routing_keys, message_types, message_ids, bodies)

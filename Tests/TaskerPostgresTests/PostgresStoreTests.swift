@@ -210,6 +210,27 @@ import TaskerPostgres
         }
     }
 
+    @Test func publishedOutboxRowsAreDeletedByTheNextBatchOrByAFlush() async throws {
+        try await withIsolatedStore { tasks in
+            let store = PostgresStore(database: tasks.database, topology: WireTopology(prefix: "t"), logger: testLogger)
+            func rows() async throws -> Set<Int64> {
+                var ids: Set<Int64> = []
+                for try await id in try await store.client.query("SELECT id FROM outbox_batches", logger: testLogger).decode(Int64.self) {
+                    ids.insert(id)
+                }
+                return ids
+            }
+            let (_, first) = try await started(store)
+            store.deleteOutboxLater([first.outbox[0].id])
+            #expect(try await rows() == [first.outbox[0].id])  // marked, not deleted yet
+            let (_, second) = try await started(store)
+            #expect(try await rows() == [second.outbox[0].id])  // the next batch deleted it
+            store.deleteOutboxLater([second.outbox[0].id])
+            try await store.flushPublishedOutbox()
+            #expect(try await rows() == [])
+        }
+    }
+
     @Test func staleOutboxRowsAreRelayedAndAnUnpublishableRowDoesNotBlockTheOthers() async throws {
         try await withIsolatedStore { tasks in
             let store = PostgresStore(database: tasks.database, topology: WireTopology(prefix: "t"), logger: testLogger)

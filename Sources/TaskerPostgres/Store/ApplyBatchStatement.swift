@@ -11,7 +11,7 @@ struct ApplyBatchStatement: PostgresPreparedStatement {
             $8::uuid[], $9::uuid[], $10::text[], $11::text[], $12::int8[], $13::bool[], $14::text[],
             $15::uuid[], $16::int8[], $17::int8[], $18::int8[], $19::uuid[], $20::int8[],
             $21::uuid[], $22::text[], $23::bool[], $24::text[], $25::text[],
-            $26::text[], $27::text[], $28::text[], $29::uuid[], $30::text[])
+            $26::text[], $27::text[], $28::text[], $29::uuid[], $30::text[], $31::int8[])
         """
     typealias Row = Int64?
 
@@ -20,6 +20,8 @@ struct ApplyBatchStatement: PostgresPreparedStatement {
     var unfinishedParents: [UUID: Int]
     var taskMoves: [WorkflowEffects.TaskMove]
     var messages: [OutboundMessage]
+    /// Published outbox rows of earlier batches, deleted by the same call.
+    var deletedOutbox: [Int64]
 
     func makeBindings() throws -> PostgresBindings {
         // The tasks' step counts move with their steps (the caller holds the tasks' locks
@@ -31,7 +33,7 @@ struct ApplyBatchStatement: PostgresPreparedStatement {
         for (index, transition) in transitions.enumerated() { newest[transition.stepID] = index }
         let children = Array(unfinishedParents.keys)
 
-        var bindings = PostgresBindings(capacity: 30)
+        var bindings = PostgresBindings(capacity: 31)
         bindings.append(rows.map(\.id))
         bindings.append(rows.map(\.state.rawValue))
         bindings.append(rows.map { Int64($0.attempts) })
@@ -62,6 +64,7 @@ struct ApplyBatchStatement: PostgresPreparedStatement {
         bindings.append(messages.map(\.type))
         bindings.append(messages.map(\.messageID))
         bindings.append(messages.map { String(decoding: $0.body, as: UTF8.self) })
+        bindings.append(deletedOutbox)
         return bindings
     }
 

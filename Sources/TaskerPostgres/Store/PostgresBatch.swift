@@ -14,6 +14,8 @@ struct PostgresBatch: WorkflowDriver {
     let connection: PostgresConnection
     /// The batch's time: dispatch deadlines and event times.
     let now: Date
+    /// Published outbox rows (of earlier batches) that this batch deletes with its writes.
+    var deleting: [Int64] = []
     /// Dispatches and lifecycle events as written to the outbox (one row per ``apply(_:)``), to
     /// publish once the transaction commits.
     var outbox: [OutboxEntry] = []
@@ -90,12 +92,22 @@ struct PostgresBatch: WorkflowDriver {
                 batchMessages.append(try OutboundMessage.event(enqueued, topology: store.topology))
             }
         }
-        if rows.isEmpty && effects.unfinishedParents.isEmpty && effects.taskMoves.isEmpty && batchMessages.isEmpty { return }
+        if rows.isEmpty && effects.unfinishedParents.isEmpty && effects.taskMoves.isEmpty && batchMessages.isEmpty
+            && deleting.isEmpty { return }
         var outboxRow: Int64?
         let call = ApplyBatchStatement(
             rows: rows, transitions: transitions, unfinishedParents: effects.unfinishedParents,
-            taskMoves: effects.taskMoves, messages: batchMessages)
+            taskMoves: effects.taskMoves, messages: batchMessages, deletedOutbox: deleting)
         for try await row in try await connection.execute(call, logger: logger) { outboxRow = row }
+        deleting = []
         if let outboxRow { outbox += batchMessages.map { OutboxEntry(id: outboxRow, message: $0) } }
+    }
+
+    /// Deletes the published outbox rows that no write call of this batch took (a batch that
+    /// decided nothing). Call it before the transaction commits.
+    mutating func finish() async throws {
+        guard !deleting.isEmpty else { return }
+        try await connection.query("DELETE FROM outbox_batches WHERE id = ANY(\(deleting))", logger: logger)
+        deleting = []
     }
 }

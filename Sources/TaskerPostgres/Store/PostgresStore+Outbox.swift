@@ -29,6 +29,24 @@ extension PostgresStore {
         return messages.map { OutboxEntry(id: row, message: $0) }
     }
 
+    /// Marks rows as published: the next batch operation of this store deletes them in its
+    /// transaction, or ``flushPublishedOutbox()`` does if none comes first.
+    public func deleteOutboxLater(_ ids: some Sequence<Int64>) {
+        publishedOutbox.add(ids)
+    }
+
+    /// Deletes the rows marked by ``deleteOutboxLater(_:)`` that no batch has deleted yet (an
+    /// idle service calls it periodically, and once when it stops). On failure they stay marked.
+    public func flushPublishedOutbox() async throws {
+        let ids = publishedOutbox.take()
+        do {
+            try await deleteOutbox(ids)
+        } catch {
+            publishedOutbox.add(ids)
+            throw error
+        }
+    }
+
     /// Removes published rows.
     public func deleteOutbox(_ ids: [Int64]) async throws {
         guard !ids.isEmpty else { return }

@@ -6,7 +6,7 @@ extension PostgresStore {
     /// Dispatches up to `limit` steps whose retry time has come, in one transaction.
     /// Concurrent reenqueuers skip each other's rows.
     public func reenqueueDue(now: Date, limit: Int = 500) async throws -> [OutboxEntry] {
-        try await inTransaction { connection in
+        try await inBatchTransaction { connection, deleting in
             var waiting: [(stepID: UUID, nextRetryAt: Date, taskState: TaskState)] = []
             let rows = try await connection.query(
                 """
@@ -22,10 +22,11 @@ extension PostgresStore {
                 waiting.append((id, at, try Self.decodeState(state)))
             }
             let due = machine(at: now).retriesDue(waiting)
-            var batch = PostgresBatch(store: self, connection: connection, now: now)
+            var batch = PostgresBatch(store: self, connection: connection, now: now, deleting: deleting)
             var effects = WorkflowEffects()
             effects.dispatch = due
             try await batch.apply(effects)
+            try await batch.finish()
             return batch.outbox
         }
     }
@@ -47,7 +48,7 @@ extension PostgresStore {
     /// attempt fails as a timeout (and is retried by the usual rules); a dispatch nobody started
     /// is published again with a new deadline.
     public func sweepExpired(now: Date, grace: Double, limit: Int = 200) async throws -> [OutboxEntry] {
-        try await inTransaction { connection in
+        try await inBatchTransaction { connection, deleting in
             var expired: [WorkflowMachine.ExpiredAttempt] = []
             let rows = try await connection.query(
                 """
@@ -64,7 +65,7 @@ extension PostgresStore {
             }
             let machine = machine(at: now)
             let sweep = machine.sweep(expired, grace: grace)
-            var batch = PostgresBatch(store: self, connection: connection, now: now)
+            var batch = PostgresBatch(store: self, connection: connection, now: now, deleting: deleting)
             var generator = SystemRandomNumberGenerator()
             _ = try await machine.recordResults(sweep.timeouts, with: &batch, using: &generator)
             var redispatched: [OutboundMessage] = []
@@ -81,6 +82,7 @@ extension PostgresStore {
                     logger: logger)
             }
             redispatched += try dispatches.map { try OutboundMessage.dispatch($0.dispatch(now: now), topology: topology, messageID: clock.makeID()) }
+            try await batch.finish()
             return batch.outbox + (try await insertOutbox(redispatched, on: connection))
         }
     }

@@ -15,15 +15,16 @@ extension PostgresStore {
     ///
     /// A duplicate identity stores nothing new and announces `task.request_deduplicated`.
     public func startTasks(_ plans: [TaskPlan], now: Date) async throws -> BatchStart {
-        try await inTransaction { connection in
+        try await inBatchTransaction { connection, deleting in
             let creations = try await Self.createTasks(
                 plans, started: true, topology: topology.prefix, on: connection, logger: logger)
             let effects = machine(at: now).startTasks(zip(plans, creations).map { plan, creation in
                 guard let creation else { return (plan, .templateMissing) }
                 return (plan, creation.duplicate ? .duplicate(of: creation.taskID) : .created)
             })
-            var batch = PostgresBatch(store: self, connection: connection, now: now)
+            var batch = PostgresBatch(store: self, connection: connection, now: now, deleting: deleting)
             try await batch.apply(effects)
+            try await batch.finish()
             return BatchStart(creations: creations, outbox: batch.outbox)
         }
     }

@@ -29,6 +29,8 @@ public struct PostgresStore: Sendable {
     public let events: LifecycleEventSelection
     let clock: WorkflowClock
     let logger: Logger
+    /// Published outbox rows that the next batch deletes (shared by copies of this store).
+    let publishedOutbox = PublishedOutboxRows()
 
     /// - Parameters:
     ///   - events: which lifecycle events are published (the services' default is ``LifecycleEventSelection/task``).
@@ -46,6 +48,21 @@ public struct PostgresStore: Sendable {
 
     /// The machine for a batch at `now`, with this store's id source.
     func machine(at now: Date) -> WorkflowMachine { WorkflowMachine(now: now, makeEventID: clock.makeID) }
+
+    /// ``inTransaction(attempts:_:)`` for a batch operation: `body` gets the published outbox
+    /// rows to delete with the batch's writes (``PostgresBatch``); if the transaction fails
+    /// they stay pending.
+    func inBatchTransaction<Result: Sendable>(
+        _ body: @escaping @Sendable (PostgresConnection, [Int64]) async throws -> Result
+    ) async throws -> Result {
+        let deleting = publishedOutbox.take()
+        do {
+            return try await inTransaction { connection in try await body(connection, deleting) }
+        } catch {
+            publishedOutbox.add(deleting)
+            throw error
+        }
+    }
 
     /// Runs `body` in a transaction; an error thrown by `body` is rethrown as is (rolled back),
     /// not wrapped in `PostgresTransactionError`, so callers can match ``StoreError`` codes.

@@ -54,7 +54,7 @@ public final class ReenqueuerService: Service, BootstrappedService {
                 repeat {
                     batch = try await store.reenqueueDue(now: configuration.clock.now())
                     if !batch.isEmpty {
-                        Counter(label: "tasker.reenqueuer.dispatched").increment(by: batch.count / 2)
+                        Counter(label: "tasker.reenqueuer.dispatched").increment(by: batch.filter { WireMessageKind(outboundType: $0.message.type) == .stepDispatch }.count)
                         await outbox.publish(batch)
                     }
                 } while batch.count >= 500

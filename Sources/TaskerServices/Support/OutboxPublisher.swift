@@ -3,7 +3,9 @@ internal import TaskerCore
 internal import TaskerPostgres
 internal import TaskerWire
 
-/// Publishes committed outbox rows with pipelined confirms, then deletes them.
+/// Publishes committed outbox rows with pipelined confirms, then marks them for deletion (the
+/// store's next batch deletes them in its own transaction; ``ServiceBootstrap`` flushes them
+/// when the service is idle).
 ///
 /// A row whose publish fails stays in the outbox; the relay in the reenqueuer republishes
 /// it later, so a commit is never followed by a lost message.
@@ -12,8 +14,8 @@ struct OutboxPublisher: Sendable {
     let store: PostgresStore
     let logger: Logger
 
-    /// Publishes `entries` concurrently and deletes the ones the broker confirmed; the others
-    /// stay for the relay.
+    /// Publishes `entries` concurrently and marks the rows the broker confirmed for deletion;
+    /// the others stay for the relay.
     func publish(_ entries: [OutboxEntry]) async {
         guard !entries.isEmpty else { return }
         let confirmed = await publishEach(entries)
@@ -21,11 +23,7 @@ struct OutboxPublisher: Sendable {
         if confirmed.count < rows.count {
             logger.debug("outbox rows not published; the relay will retry", metadata: ["tasker.outbox.rows": "\(rows.count - confirmed.count)"])
         }
-        do {
-            try await store.deleteOutbox(Array(confirmed))
-        } catch {
-            logger.debug("published outbox rows not deleted; the relay will publish them again", metadata: [LogKeys.error: "\(String(reflecting: error))"])
-        }
+        store.deleteOutboxLater(confirmed)
     }
 
     /// Publishes every entry (all in flight at once) and returns the outbox rows all of whose

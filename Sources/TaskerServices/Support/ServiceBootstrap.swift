@@ -1,4 +1,5 @@
 internal import Logging
+internal import TaskerCore
 internal import ServiceLifecycle
 internal import TaskerAMQP
 internal import TaskerPostgres
@@ -61,10 +62,28 @@ struct ServiceBootstrap: Sendable {
             try await AMQPConnection.withConnection(configuration: configuration.named("tasker-\(role)-consume"), logger: logger) { consumer in
                 let deliveries = try await consumer.consume(queue: queue, prefetch: prefetch)
                 logger.info("\(role) started", metadata: ["amqp.queue": "\(queue)"])
-                try await body(WirePublisher(connection: publisher, topology: topology), deliveries)
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { await flushPublishedOutbox() }
+                    defer { group.cancelAll() }
+                    try await body(WirePublisher(connection: publisher, topology: topology), deliveries)
+                }
+                try? await store.flushPublishedOutbox()
             }
         }
         logger.info("\(role) stopped")
+    }
+
+    /// Deletes published outbox rows that no batch took, every 250 ms, until cancelled. Under
+    /// load the batches delete them in their own transactions and this finds nothing to do.
+    private func flushPublishedOutbox() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(250))
+            do {
+                try await store.flushPublishedOutbox()
+            } catch {
+                logger.debug("published outbox rows not deleted yet", metadata: [LogKeys.error: "\(String(reflecting: error))"])
+            }
+        }
     }
 }
 
