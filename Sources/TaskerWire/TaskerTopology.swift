@@ -13,6 +13,7 @@ package import TaskerCore
 /// | `eventsExchange` | topic exchange | |
 /// | `stepsExchange` | direct exchange | |
 /// | `resultsExchange` | direct exchange | |
+/// | `controlExchange` | direct exchange | (each worker binds a private queue per namespace) |
 /// | `deadLetterExchange` | fanout exchange | |
 /// | `deadLetterQueue` | quorum queue | `deadLetterExchange` |
 /// | `requestsQueue` | quorum queue, DLX, delivery limit | `requestsExchange` with `#` |
@@ -47,6 +48,7 @@ package enum TaskerTopology {
             AMQPExchange(name: topology.eventsExchange, kind: .topic),
             AMQPExchange(name: topology.stepsExchange, kind: .direct),
             AMQPExchange(name: topology.resultsExchange, kind: .direct),
+            AMQPExchange(name: topology.controlExchange, kind: .direct),
             AMQPExchange(name: topology.deadLetterExchange, kind: .fanout),
         ]
     }
@@ -81,6 +83,20 @@ package enum TaskerTopology {
             bindings.append(AMQPBinding(queue: topology.stepsQueue(namespace: namespace), exchange: topology.stepsExchange, routingKey: namespace))
         }
         return bindings
+    }
+
+    /// Declares a worker's private control queue (`controlQueue(worker:)`: exclusive,
+    /// transient, deleted with the connection) and binds it to the control exchange for each
+    /// of `namespaces`. Returns the queue's name.
+    package static func declareControlQueue(
+        on connection: AMQPConnection, topology: WireTopology, worker: String, namespaces: [String]
+    ) async throws -> String {
+        let queue = topology.controlQueue(worker: worker)
+        try await connection.declare(
+            queues: [AMQPQueue(name: queue, durable: false, exclusive: true, autoDelete: true)],
+            bindings: uniqued(namespaces).map { AMQPBinding(queue: queue, exchange: topology.controlExchange, routingKey: $0) }
+        )
+        return queue
     }
 
     /// A durable quorum queue that dead-letters poison messages at least once.

@@ -22,6 +22,8 @@ package enum WireMessageKind: Sendable, Hashable {
     case stepResult(StepResultMessage.Kind)
     /// A lifecycle event (observers); the AMQP type is the event's name.
     case event(LifecycleEventName)
+    /// An operator cancelled a step: workers running it stop (AMQP type `step.cancel`).
+    case stepCancellation
 
     /// The AMQP `type` of a task request.
     static let taskRequestType = "task.request"
@@ -30,6 +32,10 @@ package enum WireMessageKind: Sendable, Hashable {
 
     /// The kind of an ``OutboundMessage`` (a dispatch or a lifecycle event), from its `type`.
     package init(outboundType type: String) {
+        if type == StepCancellation.messageType {
+            self = .stepCancellation
+            return
+        }
         let name = LifecycleEventName(rawValue: type)
         self = name == .viableStepsDiscovered ? .stepDispatch : .event(name)
     }
@@ -42,13 +48,15 @@ package enum WireMessageKind: Sendable, Hashable {
         case .stepDispatch: LifecycleEventName.viableStepsDiscovered.rawValue
         case .stepResult(let kind): kind.rawValue
         case .event(let name): name.rawValue
+        case .stepCancellation: StepCancellation.messageType
         }
     }
 
-    /// Published with delivery mode 2. Only replies are transient: they go to a private,
-    /// auto-deleted queue, and the caller asks again if one is lost.
+    /// Published with delivery mode 2. Only replies and cancellations are transient: they go
+    /// to private, auto-deleted queues (a reply's caller asks again if one is lost; a lost
+    /// cancellation only means a handler runs to its end and its result is ignored).
     package var isPersistent: Bool {
-        self != .taskRequestReply
+        self != .taskRequestReply && self != .stepCancellation
     }
 
     /// Published `mandatory`: a message no queue receives fails the publish instead of being
@@ -57,7 +65,7 @@ package enum WireMessageKind: Sendable, Hashable {
     package var isMandatory: Bool {
         switch self {
         case .taskRequest, .stepDispatch, .stepResult: true
-        case .taskRequestReply, .event: false
+        case .taskRequestReply, .event, .stepCancellation: false
         }
     }
 

@@ -45,10 +45,17 @@ extension WorkerService {
                     report.finish(failure: error)
                 }
             }
-            let result = await executor.execute(dispatch, logger: self.logger)
+            let result = await runningSteps.run(dispatch) { await self.executor.execute(dispatch, logger: self.logger) }
             if report.skip() { group.cancelAll() }
             await group.waitForAll()
             return result
+        }
+        guard let result else {
+            // An operator cancelled the attempt (the step is `cancelled` in the database):
+            // nothing to report.
+            logger.debug("step cancelled by an operator; no result reported")
+            acknowledge(delivery, logger: logger)
+            return
         }
         if let failure = report.failure {
             logger.debug("publishing step.started failed; step returned for redelivery", metadata: [LogKeys.error: "\(String(reflecting: failure))"])

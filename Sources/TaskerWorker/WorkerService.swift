@@ -42,6 +42,10 @@ public final class WorkerService: Service {
     let executor: StepExecutor
     let logger: Logger
     let metrics = WorkerMetrics()
+    /// Attempts running here, cancellable by operators (`WorkerService+Cancellation.swift`).
+    let runningSteps = RunningSteps()
+    /// Names this worker's private control queue.
+    let controlQueueID = UUID().uuidString.lowercased()
     private let hasRun = Mutex(false)
 
     /// Creates a worker; it connects only when ``run()`` is called.
@@ -93,6 +97,7 @@ public final class WorkerService: Service {
         for namespace in configuration.namespaces where seen.insert(namespace).inserted {
             consumers.append(try await consuming.consume(queue: configuration.topology.stepsQueue(namespace: namespace), prefetch: prefetch))
         }
+        let cancellations = try await consumeCancellations(on: consuming)
         logger.info(
             "worker started",
             metadata: [
@@ -105,6 +110,7 @@ public final class WorkerService: Service {
         let state = ConsumeState()
 
         try await withThrowingTaskGroup(of: Void.self) { readers in
+            readers.addTask { await self.receiveCancellations(from: cancellations) }
             for consumer in consumers {
                 readers.addTask {
                     do {
@@ -128,6 +134,7 @@ public final class WorkerService: Service {
             // Every started step has published and acknowledged: now stop the consumers.
             // Prefetched deliveries that were not started go back to the queue.
             for consumer in consumers { await consumer.cancel() }
+            await cancellations.cancel()
             merged.finish()
             try await readers.waitForAll()
         }

@@ -4,8 +4,9 @@ import TaskerCore
 
 @Suite struct LifecycleEventTests {
     @Test func namesAreTheDocumentedConstants() {
-        #expect(LifecycleEventName.all.count == 21)
-        #expect(Set(LifecycleEventName.all.map(\.rawValue)).count == 21)
+        #expect(LifecycleEventName.all.count == 22)
+        #expect(Set(LifecycleEventName.all.map(\.rawValue)).count == 22)
+        #expect(LifecycleEventName.stepRetryRequested.rawValue == "step.retry_requested")
         #expect(LifecycleEventName.viableStepsDiscovered.rawValue == "workflow.viable_steps_discovered")
         #expect(LifecycleEventName.stepRetryScheduled.rawValue == "step.retry_scheduled")
     }

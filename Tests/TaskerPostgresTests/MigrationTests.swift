@@ -21,7 +21,7 @@ import TaskerPostgres
                 "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1", logger: testLogger)
             for try await name in rows.decode(String.self) { tables.append(name) }
             #expect(tables == [
-                "outbox_batches", "step_edges", "step_transitions", "steps", "task_templates", "task_transitions", "tasker_schema_migrations", "tasks",
+                "operator_actions", "outbox_batches", "step_edges", "step_transitions", "steps", "task_templates", "task_transitions", "tasker_schema_migrations", "tasks",
             ])
         }
     }

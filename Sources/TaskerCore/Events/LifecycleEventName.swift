@@ -19,6 +19,8 @@ public struct LifecycleEventName: WireName {
     public static let stepCompleted = Self(rawValue: "step.completed")
     public static let stepFailed = Self(rawValue: "step.failed")
     public static let stepRetryScheduled = Self(rawValue: "step.retry_scheduled")
+    /// An operator retried a failed step (fresh attempt budget).
+    public static let stepRetryRequested = Self(rawValue: "step.retry_requested")
     public static let stepCancelled = Self(rawValue: "step.cancelled")
     public static let stepResolvedManually = Self(rawValue: "step.resolved_manually")
     // Workflow events
@@ -32,7 +34,7 @@ public struct LifecycleEventName: WireName {
     public static let all: [LifecycleEventName] = [
         .taskCreated, .taskStarted, .taskCompleted, .taskFailed, .taskCancelled, .taskResolvedManually,
         .taskRetryRequested, .taskRequestRejected, .taskRequestDeduplicated,
-        .stepEnqueued, .stepStarted, .stepCompleted, .stepFailed, .stepRetryScheduled, .stepCancelled,
+        .stepEnqueued, .stepStarted, .stepCompleted, .stepFailed, .stepRetryScheduled, .stepRetryRequested, .stepCancelled,
         .stepResolvedManually,
         .viableStepsDiscovered, .noViableSteps, .taskReenqueueRequested, .taskReenqueueDelayed, .taskFinalized,
     ]

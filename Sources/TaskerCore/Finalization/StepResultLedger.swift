@@ -21,10 +21,14 @@ public struct StepResultLedger: Sendable {
         public var timeoutSeconds: Double
         /// The sort key of the step's newest audit row.
         public var lastSortKey: Int
+        /// Attempts made before an operator's last retry: attempt numbers keep counting (a late
+        /// result of an earlier round can never pass for the new one) while the retry budget
+        /// of ``retry`` restarts from here.
+        public var attemptBase: Int
 
         public init(
             id: UUID, taskID: UUID, name: String, state: StepState, attempts: Int, retry: RetryPolicy,
-            timeoutSeconds: Double, lastSortKey: Int
+            timeoutSeconds: Double, lastSortKey: Int, attemptBase: Int = 0
         ) {
             self.id = id
             self.taskID = taskID
@@ -34,7 +38,11 @@ public struct StepResultLedger: Sendable {
             self.retry = retry
             self.timeoutSeconds = timeoutSeconds
             self.lastSortKey = lastSortKey
+            self.attemptBase = attemptBase
         }
+
+        /// The attempt number after which the retry budget is spent (`max_attempts` on the wire).
+        public var maxAttempts: Int { attemptBase + retry.maxAttempts }
     }
 
     /// The row a changed step ends the batch with.
@@ -176,7 +184,7 @@ public struct StepResultLedger: Sendable {
             let kind = message.errorKind ?? .retryable
             let errorMessage = message.errorMessage ?? "unknown error"
             let decision = RetryDecision.decide(
-                policy: step.retry, failedAttempt: message.attempt, kind: kind,
+                policy: step.retry, failedAttempt: message.attempt - step.attemptBase, kind: kind,
                 requestedDelaySeconds: message.retryAfterSeconds, using: &generator)
             let error: JSONValue = [
                 "message": .string(errorMessage), "kind": .string(kind.rawValue),
@@ -244,7 +252,10 @@ public struct StepResultLedger: Sendable {
     }
 
     private func stale(_ step: Step, _ message: StepResultMessage) -> Outcome {
-        .ignored(reason: "\(message.kind) for attempt \(message.attempt) but the step is \(step.state.rawValue) after \(step.attempts) attempt(s)")
+        if step.state == .cancelled || step.state == .resolvedManually {
+            return .ignored(reason: "\(message.kind) for attempt \(message.attempt) but an operator set the step \(step.state.rawValue)")
+        }
+        return .ignored(reason: "\(message.kind) for attempt \(message.attempt) but the step is \(step.state.rawValue) after \(step.attempts) attempt(s)")
     }
 
     private func event(
@@ -252,6 +263,6 @@ public struct StepResultLedger: Sendable {
     ) -> LifecycleEvent {
         LifecycleEvent(
             event: name, eventID: makeEventID(), occurredAt: now, taskID: step.taskID, stepID: step.id, stepName: step.name,
-            attempt: attempt, maxAttempts: step.retry.maxAttempts, durationMs: durationMs, results: results)
+            attempt: attempt, maxAttempts: step.maxAttempts, durationMs: durationMs, results: results)
     }
 }

@@ -6,7 +6,7 @@ public import Foundation
 /// running batches one after another in any order is what concurrent finalizers do under
 /// per-task locks. For fast, deterministic tests of the whole decision flow; production uses
 /// PostgreSQL.
-public struct InMemoryWorkflowStore: WorkflowDriver, Sendable {
+public struct InMemoryWorkflowStore: WorkflowDriver, Sendable, Equatable {
     /// One audit row (the sort key is its position in the trail).
     public struct Move: Sendable, Hashable, CustomStringConvertible {
         public var from: String
@@ -21,6 +21,8 @@ public struct InMemoryWorkflowStore: WorkflowDriver, Sendable {
         public var name: String
         public var state: StepState = .pending
         public var attempts = 0
+        /// Attempts made before an operator's last retry (``StepResultLedger/Step/attemptBase``).
+        public var attemptBase = 0
         public var retry: RetryPolicy
         public var timeoutSeconds: Double
         public var parents: [UUID] = []
@@ -52,6 +54,10 @@ public struct InMemoryWorkflowStore: WorkflowDriver, Sendable {
     private var children: [UUID: [UUID]] = [:]
     /// Every dispatch, in order: what the broker would carry to workers.
     public private(set) var dispatches: [Dispatch] = []
+    /// Every cancellation sent to workers, in order.
+    public private(set) var cancellations: [StepCancellation] = []
+    /// The audit records of applied operator commands, in order.
+    public private(set) var operatorRecords: [OperatorRecord] = []
 
     public init() {}
 
@@ -83,6 +89,14 @@ public struct InMemoryWorkflowStore: WorkflowDriver, Sendable {
         (try? await machine.recordResults(reports, with: &self, using: &generator)) ?? WorkflowEffects()
     }
 
+    /// One batch of operator commands, through the machine's driver flow
+    /// (``WorkflowMachine/perform(_:with:)``).
+    @discardableResult
+    public mutating func perform(_ commands: [OperatorCommand], machine: WorkflowMachine) async -> WorkflowEffects {
+        // Nothing in this driver throws.
+        (try? await machine.perform(commands, with: &self)) ?? WorkflowEffects()
+    }
+
     /// Moves steps whose retry is due back to `enqueued` and dispatches their next attempt (the
     /// reenqueuer's work; the delay itself is the test's business here).
     public mutating func reenqueueWaiting() {
@@ -97,9 +111,7 @@ public struct InMemoryWorkflowStore: WorkflowDriver, Sendable {
         }
         let stepRows = Set(reports.map(\.stepID)).compactMap { id in
             steps[id].map {
-                StepResultLedger.Step(
-                    id: id, taskID: $0.taskID, name: $0.name, state: $0.state, attempts: $0.attempts, retry: $0.retry,
-                    timeoutSeconds: $0.timeoutSeconds, lastSortKey: $0.trail.count)
+                ledgerRow($0)
             }
         }
         var edges: [UUID: [UUID]] = [:]
@@ -115,6 +127,24 @@ public struct InMemoryWorkflowStore: WorkflowDriver, Sendable {
         return WorkflowSnapshot(tasks: taskRows, steps: stepRows, children: edges, childRows: childRows)
     }
 
+    /// Every step of `taskIDs` (all of them are rows and children), as operator commands need.
+    public func loadSnapshot(forTasks taskIDs: [UUID]) -> WorkflowSnapshot {
+        let found = Set(taskIDs).compactMap { tasks[$0] }
+        let stepRows = found.flatMap(\.steps).compactMap { steps[$0].map(ledgerRow) }
+        var edges: [UUID: [UUID]] = [:]
+        for step in stepRows { edges[step.id] = children[step.id] ?? [] }
+        return WorkflowSnapshot(
+            tasks: found.map { WorkflowSnapshot.Task(id: $0.id, state: $0.state, progress: $0.progress) },
+            steps: stepRows, children: edges,
+            childRows: stepRows.map { .init(id: $0.id, taskID: $0.taskID, state: $0.state, unfinishedParents: steps[$0.id]!.unfinishedParents) })
+    }
+
+    private func ledgerRow(_ step: Step) -> StepResultLedger.Step {
+        StepResultLedger.Step(
+            id: step.id, taskID: step.taskID, name: step.name, state: step.state, attempts: step.attempts, retry: step.retry,
+            timeoutSeconds: step.timeoutSeconds, lastSortKey: step.trail.count, attemptBase: step.attemptBase)
+    }
+
     public mutating func apply(_ effects: WorkflowEffects) {
         for row in effects.stepRows {
             steps[row.id]?.state = row.state
@@ -126,11 +156,14 @@ public struct InMemoryWorkflowStore: WorkflowDriver, Sendable {
             tasks[transition.taskID]?.progress.record(from: transition.from, to: transition.to)
         }
         for (id, count) in effects.unfinishedParents { steps[id]?.unfinishedParents = count }
+        for (id, base) in effects.attemptBases { steps[id]?.attemptBase = base }
         for id in effects.dispatch { enqueue(id) }
         for move in effects.taskMoves {
             tasks[move.id]?.state = move.to
             tasks[move.id]?.trail.append(Move(from: move.from.rawValue, to: move.to.rawValue))
         }
+        cancellations += effects.cancellations
+        operatorRecords += effects.operatorRecords
     }
 
     private mutating func enqueue(_ id: UUID) {

@@ -12,10 +12,23 @@ public struct WorkflowEffects: Sendable, Hashable {
     /// Steps to move `pending → enqueued` and dispatch, in id order (fan-in: their last parent
     /// completed in this batch).
     public var dispatch: [UUID] = []
-    /// Tasks that finished, with the move and its summary.
+    /// Task state changes, in order, with their audit metadata. A task may move more than once
+    /// in a batch (an operator's retry of a failed task: `error → pending → in_progress`).
     public var taskMoves: [TaskMove] = []
     /// Lifecycle events, in order (step events first, then task events).
     public var events: [LifecycleEvent] = []
+
+    // Operator commands (``WorkflowMachine/perform(_:snapshot:)``).
+
+    /// One per command, in order.
+    public var actions: [OperatorOutcome] = []
+    /// The audit records of the applied commands.
+    public var operatorRecords: [OperatorRecord] = []
+    /// Steps an operator retried: the new attempt base (their attempts so far), which restarts
+    /// the retry budget without reusing attempt numbers.
+    public var attemptBases: [UUID: Int] = [:]
+    /// Attempts in flight on workers when their step was cancelled: workers are told to stop.
+    public var cancellations: [StepCancellation] = []
 
     /// A task's state change, with the audit metadata to record.
     public struct TaskMove: Sendable, Hashable {
@@ -34,8 +47,8 @@ public struct WorkflowEffects: Sendable, Hashable {
 
     public init() {}
 
-    /// The tasks this batch finished, with their final state.
+    /// The tasks this batch moved, with their final state (finished or not).
     public var finishedTasks: [UUID: TaskState] {
-        Dictionary(taskMoves.map { ($0.id, $0.to) }, uniquingKeysWith: { first, _ in first })
+        Dictionary(taskMoves.map { ($0.id, $0.to) }, uniquingKeysWith: { _, last in last })
     }
 }

@@ -49,6 +49,10 @@ public struct InputLimit: Sendable, Hashable, CustomStringConvertible {
     /// The body of a step result, including the handler's `results` (1 MiB).
     public static let stepResultBody = InputLimit(subject: "step result body", maximum: 1 << 20, unit: .bytes)
 
+    /// Results an operator supplies when resolving a step by hand (``OperatorCommand``), as
+    /// canonical JSON (1 MiB, as a worker's results).
+    public static let manualResults = InputLimit(subject: "results", maximum: 1 << 20, unit: .bytes)
+
     /// Any other message Tasker decodes (a task request reply, say): 1 MiB.
     public static let otherMessageBody = InputLimit(subject: "message body", maximum: 1 << 20, unit: .bytes)
 

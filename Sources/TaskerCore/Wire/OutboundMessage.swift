@@ -5,7 +5,7 @@ public import Foundation
 public struct OutboundMessage: Sendable, Hashable {
     public var exchange: String
     public var routingKey: String
-    /// The AMQP `type` property: an event name or `workflow.viable_steps_discovered`.
+    /// The AMQP `type` property: an event name, `workflow.viable_steps_discovered` or `step.cancel`.
     public var type: String
     /// The AMQP `message_id`; consumers may use it to drop duplicates.
     public var messageID: UUID
@@ -27,6 +27,19 @@ public struct OutboundMessage: Sendable, Hashable {
             type: event.event.rawValue,
             messageID: event.eventID,
             body: try WireCoding.encode(event)
+        )
+    }
+
+    /// A step cancellation on the control exchange, routed by the task's namespace.
+    public static func cancellation(
+        _ cancellation: StepCancellation, namespace: String, topology: WireTopology, messageID: UUID
+    ) throws -> OutboundMessage {
+        OutboundMessage(
+            exchange: topology.controlExchange,
+            routingKey: namespace,
+            type: StepCancellation.messageType,
+            messageID: messageID,
+            body: try WireCoding.encode(cancellation)
         )
     }
 

@@ -26,6 +26,11 @@ public struct WireTopology: Sendable, Hashable {
     public var resultsQueue: String { "\(prefix).results.finalizer" }
     /// Queue the reenqueuers share, bound to `step.retry_scheduled` events.
     public var reenqueueQueue: String { "\(prefix).reenqueuer" }
+    /// Direct exchange for control messages to workers (``StepCancellation``); routing key =
+    /// template namespace. Each worker binds a private queue for its namespaces.
+    public var controlExchange: String { "\(prefix).control" }
+    /// A worker's private control queue (exclusive, deleted with its connection).
+    public func controlQueue(worker: String) -> String { "\(prefix).control.\(worker)" }
     /// Fanout exchange that dead-letters undecodable messages.
     public var deadLetterExchange: String { "\(prefix).dead" }
     /// Where undecodable messages end up, with the reason in their `x-death` and `x-tasker-error` header.

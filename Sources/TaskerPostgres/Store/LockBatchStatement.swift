@@ -13,9 +13,9 @@ struct LockBatchStatement: PostgresPreparedStatement {
         FROM (SELECT id, state, steps_total, steps_done, steps_error, steps_active FROM tasks
               WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE) t
         UNION ALL
-        SELECT 1, s.id, s.task_id, s.state, s.name, s.attempts, s.max_attempts, 0, 0,
+        SELECT 1, s.id, s.task_id, s.state, s.name, s.attempts, s.max_attempts, s.attempt_base, 0,
                s.retryable, s.backoff_base_seconds, s.backoff_max_seconds, s.backoff_jitter, s.timeout_seconds
-        FROM (SELECT id, task_id, state, name, attempts, max_attempts, retryable, backoff_base_seconds,
+        FROM (SELECT id, task_id, state, name, attempts, max_attempts, attempt_base, retryable, backoff_base_seconds,
                      backoff_max_seconds, backoff_jitter, timeout_seconds
               FROM steps WHERE id = ANY($2::uuid[]) ORDER BY id FOR UPDATE) s
         UNION ALL

@@ -19,6 +19,8 @@ struct PostgresBatch: WorkflowDriver {
     /// Dispatches and lifecycle events as written to the outbox (one row per ``apply(_:)``), to
     /// publish once the transaction commits.
     var outbox: [OutboxEntry] = []
+    /// The namespaces of the tasks operator commands loaded (``loadSnapshot(forTasks:)``).
+    var namespaces: [UUID: String] = [:]
 
     var logger: Logger { store.logger }
 
@@ -51,7 +53,7 @@ struct PostgresBatch: WorkflowDriver {
                     retry: RetryPolicy(
                         retryable: row.9, maxAttempts: row.6,
                         backoff: BackoffPolicy(baseSeconds: row.10, maxSeconds: row.11, jitter: row.12)),
-                    timeoutSeconds: row.13, lastSortKey: 0))
+                    timeoutSeconds: row.13, lastSortKey: 0, attemptBase: row.7))
             default:
                 guard let parent = UUID(uuidString: row.4) else { continue }
                 children[parent, default: []].append(row.1)
@@ -72,18 +74,31 @@ struct PostgresBatch: WorkflowDriver {
         var transitions = effects.transitions
         var batchMessages = try effects.events.filter { store.events.publishes($0.event) }
             .map { try OutboundMessage.event($0, topology: store.topology) }
+        batchMessages += try await applyOperatorEffects(effects)
         // Dispatches: what they carry (context, handler, parents' results) is read under the
         // batch's locks; results decided in this batch are not written yet, so they are filled in.
         let decided = Dictionary(effects.stepRows.compactMap { row in row.results.map { (row.id, $0) } }, uniquingKeysWith: { _, last in last })
         let sources = Set(StepState.machine.sources(of: .enqueued))
-        let changed = Set(rows.map(\.id))
-        for var row in try await store.dispatchData(effects.dispatch, on: connection)
-        where sources.contains(row.state) && !changed.contains(row.stepID) {
+        // A step this batch already moved (an operator's retry: error → pending) is dispatched
+        // from its decided row, which becomes `enqueued`, with its audit row after the batch's.
+        var changed = Dictionary(rows.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { _, last in last })
+        let lastSortKey = Dictionary(transitions.map { ($0.stepID, $0.sortKey) }, uniquingKeysWith: max)
+        for var row in try await store.dispatchData(effects.dispatch, on: connection) {
+            let index = changed[row.stepID]
+            if let index { row.state = rows[index].state }
+            guard sources.contains(row.state) else { continue }
             for (parent, name) in row.parentNames { if let results = decided[parent] { row.parentResults[name] = results } }
             // The deadline of an enqueued attempt allows for its whole timeout after dispatch.
-            rows.append(StepResultLedger.StepRow(
-                id: row.stepID, state: .enqueued, attempts: row.attempts, deadline: now.addingTimeInterval(row.timeoutSeconds)))
-            transitions.append(StepResultLedger.Transition(stepID: row.stepID, taskID: row.taskID, from: row.state, to: .enqueued, sortKey: 1))
+            let enqueuedRow = StepResultLedger.StepRow(
+                id: row.stepID, state: .enqueued, attempts: row.attempts, deadline: now.addingTimeInterval(row.timeoutSeconds))
+            if let index {
+                rows[index] = enqueuedRow
+            } else {
+                changed[row.stepID] = rows.count
+                rows.append(enqueuedRow)
+            }
+            transitions.append(StepResultLedger.Transition(
+                stepID: row.stepID, taskID: row.taskID, from: row.state, to: .enqueued, sortKey: (lastSortKey[row.stepID] ?? 0) + 1))
             batchMessages.append(try OutboundMessage.dispatch(row.dispatch(now: now), topology: store.topology, messageID: store.clock.makeID()))
             if store.events.publishes(.stepEnqueued) {
                 let enqueued = LifecycleEvent(

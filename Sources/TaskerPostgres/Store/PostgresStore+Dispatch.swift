@@ -10,6 +10,7 @@ extension PostgresStore {
         var state: StepState
         var handler: String
         var attempts: Int
+        /// The last attempt the budget allows (`max_attempts + attempt_base`).
         var maxAttempts: Int
         var timeoutSeconds: Double
         var handlerConfig: JSONValue
@@ -58,7 +59,7 @@ extension PostgresStore {
 /// task (context, template) and its parents' results by name, and the parents' names by id.
 struct DispatchDataStatement: PostgresPreparedStatement {
     static let sql = """
-        SELECT s.id, s.name, s.state, s.handler, s.attempts, s.max_attempts, s.timeout_seconds, s.handler_config::text,
+        SELECT s.id, s.name, s.state, s.handler, s.attempts, s.max_attempts + s.attempt_base, s.timeout_seconds, s.handler_config::text,
                t.id, t.namespace, t.name, t.version, t.context::text,
                COALESCE((SELECT jsonb_object_agg(p.name, COALESCE(p.results, 'null'::jsonb))
                          FROM step_edges e JOIN steps p ON p.id = e.parent_step_id

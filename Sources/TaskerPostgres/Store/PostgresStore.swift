@@ -172,13 +172,13 @@ public struct PostgresStore: Sendable {
             """
             SELECT id, name, handler, position, state, attempts, retryable, max_attempts, backoff_base_seconds,
                    backoff_max_seconds, backoff_jitter, timeout_seconds, handler_config::text, next_retry_at,
-                   inputs::text, results::text, last_error::text
+                   inputs::text, results::text, last_error::text, attempt_base
             FROM steps WHERE task_id = \(id) ORDER BY position
             """,
             logger: logger
         )
         for try await row in stepRows.decode(
-            (UUID, String, String, Int, String, Int, Bool, Int, Double, Double, Double, Double, String, Date?, String?, String?, String?).self
+            (UUID, String, String, Int, String, Int, Bool, Int, Double, Double, Double, Double, String, Date?, String?, String?, String?, Int).self
         ) {
             steps.append(StoredStep(
                 id: row.0,
@@ -188,6 +188,7 @@ public struct PostgresStore: Sendable {
                 position: row.3,
                 state: try Self.decodeStepState(row.4),
                 attempts: row.5,
+                attemptBase: row.17,
                 retry: RetryPolicy(retryable: row.6, maxAttempts: row.7, backoff: BackoffPolicy(baseSeconds: row.8, maxSeconds: row.9, jitter: row.10)),
                 timeoutSeconds: row.11,
                 handlerConfig: try JSONValue.parse(row.12),
@@ -224,7 +225,9 @@ public struct PostgresStore: Sendable {
             stepTransitions[row.0, default: []].append(TransitionRecord(
                 fromState: row.1, toState: row.2, sortKey: row.3, mostRecent: row.4, metadata: try JSONValue.parse(row.5), createdAt: row.6))
         }
-        return TaskDetail(task: task, steps: steps, taskTransitions: taskTransitions, stepTransitions: stepTransitions)
+        let actions = try await operatorActions(of: id, on: connection, logger: logger)
+        return TaskDetail(
+            task: task, steps: steps, taskTransitions: taskTransitions, stepTransitions: stepTransitions, operatorActions: actions)
     }
 
     static func decodeState(_ raw: String) throws -> TaskState {

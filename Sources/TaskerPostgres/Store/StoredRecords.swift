@@ -27,6 +27,9 @@ public struct StoredStep: Sendable, Hashable {
     public var position: Int
     public var state: StepState
     public var attempts: Int
+    /// Attempts made before an operator's last retry: the retry budget restarts there, attempt
+    /// numbers keep counting (``StepResultLedger/Step/attemptBase``).
+    public var attemptBase: Int
     public var retry: RetryPolicy
     public var timeoutSeconds: Double
     public var handlerConfig: JSONValue
@@ -37,9 +40,12 @@ public struct StoredStep: Sendable, Hashable {
     /// Ids of the parent steps.
     public var parents: [UUID]
 
-    /// What readiness and finalization look at.
+    /// The last attempt the retry budget allows (`max_attempts` in dispatches and events).
+    public var maxAttempts: Int { attemptBase + retry.maxAttempts }
+
+    /// What readiness and finalization look at (attempts counted since the last operator retry).
     public var snapshot: StepSnapshot {
-        StepSnapshot(state: state, attempts: attempts, retry: retry, nextRetryAt: nextRetryAt)
+        StepSnapshot(state: state, attempts: attempts - attemptBase, retry: retry, nextRetryAt: nextRetryAt)
     }
 }
 
@@ -61,6 +67,8 @@ public struct TaskDetail: Sendable, Hashable {
     public var taskTransitions: [TransitionRecord]
     /// Per step id, ordered by `sort_key`.
     public var stepTransitions: [UUID: [TransitionRecord]]
+    /// The operator actions applied to the task (who, what, why), oldest first.
+    public var operatorActions: [OperatorRecord]
 
     /// The step named `name`.
     public func step(named name: String) -> StoredStep? { steps.first { $0.name == name } }

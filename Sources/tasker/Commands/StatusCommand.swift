@@ -39,7 +39,7 @@ struct TaskReport {
         var lines = ["task \(task.id) \(task.template): \(task.state.rawValue)"]
         lines.append("  context: \(task.context.canonicalString)")
         for step in detail.steps {
-            var line = "  \(step.name.padding(toLength: 20, withPad: " ", startingAt: 0)) \(step.state.rawValue.padding(toLength: 18, withPad: " ", startingAt: 0)) attempts \(step.attempts)/\(step.retry.maxAttempts)"
+            var line = "  \(step.name.padding(toLength: 20, withPad: " ", startingAt: 0)) \(step.state.rawValue.padding(toLength: 18, withPad: " ", startingAt: 0)) attempts \(step.attempts)/\(step.maxAttempts)"
             if let results = step.results { line += "  results \(results.canonicalString)" }
             if let error = step.lastError, step.state != .complete { line += "  last error \(error["message"]?.stringValue ?? error.canonicalString)" }
             lines.append(line)
@@ -49,6 +49,11 @@ struct TaskReport {
         for step in detail.steps {
             let trail = detail.stepTransitions[step.id] ?? []
             lines.append("    \(step.name): " + trail.map(\.toState).joined(separator: " → "))
+        }
+        if !detail.operatorActions.isEmpty { lines.append("  operator actions:") }
+        for action in detail.operatorActions {
+            let step = action.stepID.flatMap { id in detail.steps.first { $0.id == id } }.map { " \($0.name)" } ?? ""
+            lines.append("    \(action.occurredAt.formatted(.iso8601)) \(action.action)\(step) by \(action.actor): \(action.reason)")
         }
         return lines.joined(separator: "\n")
     }
@@ -73,11 +78,20 @@ struct TaskReport {
             "created_at": .string(formatter.string(from: task.createdAt)),
             "completed_at": task.completedAt.map { .string(formatter.string(from: $0)) } ?? .null,
             "transitions": transitions(detail.taskTransitions),
+            "operator_actions": .array(detail.operatorActions.map { action in
+                [
+                    "action_id": .string(action.id.uuidString.lowercased()), "action": .string(action.action),
+                    "step_id": action.stepID.map { .string($0.uuidString) } ?? .null, "actor": .string(action.actor),
+                    "reason": .string(action.reason), "results": action.results ?? .null,
+                    "created_at": .string(formatter.string(from: action.occurredAt)),
+                ]
+            }),
             "steps": .array(detail.steps.map { step in
                 [
                     "step_id": .string(step.id.uuidString), "name": .string(step.name), "handler": .string(step.handler),
                     "state": .string(step.state.rawValue), "attempts": .int(Int64(step.attempts)),
-                    "max_attempts": .int(Int64(step.retry.maxAttempts)), "results": step.results ?? .null,
+                    "max_attempts": .int(Int64(step.maxAttempts)), "attempt_base": .int(Int64(step.attemptBase)),
+                    "results": step.results ?? .null,
                     "last_error": step.lastError ?? .null, "transitions": transitions(detail.stepTransitions[step.id] ?? []),
                 ]
             }),
