@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import TaskerCore
 
 /// How a ``TypedStepHandler`` maps JSON keys to Swift property names.

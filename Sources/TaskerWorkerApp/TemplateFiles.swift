@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import TaskerCore
 
 /// Template files and directories of `*.yaml` files, loaded and validated.

@@ -26,27 +26,27 @@ extension WorkerApp {
         let namespaces = options.resolvedNamespaces(fallback: fallback.isEmpty ? ["default"] : fallback)
 
         if options.resolvedRegisterTemplates {
-            let catalog = try requireCatalog(for: "--register-templates")
+            let store = try requireTemplateStore(for: "--register-templates")
             do {
-                for (key, created) in try await catalog.register(own, logger: logger) {
+                for (key, created) in try await store.register(own, logger: logger) {
                     logger.info("template \(created ? "registered" : "unchanged")", metadata: [LogKeys.template: "\(key)"])
                 }
             } catch let error as WorkerStartupError {
                 throw error
             } catch {
-                throw WorkerStartupError(code: .catalog, message: "registering the templates failed: \(String(reflecting: error))")
+                throw WorkerStartupError(code: .templateStore, message: "registering the templates failed: \(String(reflecting: error))")
             }
         }
 
         var registered: [TaskTemplate] = []
         if options.resolvedCheckRegisteredTemplates {
-            let catalog = try requireCatalog(for: "--check-registered-templates")
+            let store = try requireTemplateStore(for: "--check-registered-templates")
             do {
-                registered = Self.latestVersions(try await catalog.registeredTemplates(logger: logger))
+                registered = Self.latestVersions(try await store.registeredTemplates(logger: logger))
             } catch let error as WorkerStartupError {
                 throw error
             } catch {
-                throw WorkerStartupError(code: .catalog, message: "reading the registered templates failed: \(String(reflecting: error))")
+                throw WorkerStartupError(code: .templateStore, message: "reading the registered templates failed: \(String(reflecting: error))")
             }
         }
 
@@ -72,14 +72,14 @@ extension WorkerApp {
         return StartupCheck(namespaces: namespaces, templates: own, registered: registered)
     }
 
-    private func requireCatalog(for flag: String) throws -> any TemplateCatalog {
-        guard let catalog else {
+    private func requireTemplateStore(for flag: String) throws -> any TemplateStore {
+        guard let templateStore else {
             throw WorkerStartupError(
-                code: .catalog,
-                message: "\(flag) needs a template catalog, and this worker has none (pass one to WorkerApp, e.g. TaskerWorkerPostgres.PostgresTemplateCatalog())"
+                code: .templateStore,
+                message: "\(flag) needs a template store, and this worker has none (pass one to WorkerApp(templateStore:), e.g. TaskerWorkerPostgres.PostgresTemplateStore())"
             )
         }
-        return catalog
+        return templateStore
     }
 
     /// The namespaces of `templates`, in first-seen order.

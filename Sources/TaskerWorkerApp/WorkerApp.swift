@@ -25,7 +25,7 @@ public import TaskerWorker
 ///
 /// 1. loads and validates the templates (the application's, or `--templates`); any invalid
 ///    template stops the start with every problem listed;
-/// 2. with `--register-templates`, registers them through the ``catalog``;
+/// 2. with `--register-templates`, registers them through the ``templateStore``;
 /// 3. checks that every step of those templates (and, with `--check-registered-templates`, of
 ///    the registered ones) in a served namespace has a handler here, and refuses to start
 ///    otherwise, naming each missing handler (`--skip-handler-check` starts anyway);
@@ -39,7 +39,7 @@ public struct WorkerApp: Sendable {
     public var templates: [URL]
     /// Where templates are registered, for `--register-templates` and
     /// `--check-registered-templates` (nil: those flags are refused).
-    public var catalog: (any TemplateCatalog)?
+    public var templateStore: (any TemplateStore)?
     /// The namespaces served without `--namespaces`/`TASKER_NAMESPACES` (nil: those of the
     /// templates, else `default`).
     public var defaultNamespaces: [String]?
@@ -50,13 +50,13 @@ public struct WorkerApp: Sendable {
     public init(
         handlers: HandlerRegistry,
         templates: [URL] = [],
-        catalog: (any TemplateCatalog)? = nil,
+        templateStore: (any TemplateStore)? = nil,
         defaultNamespaces: [String]? = nil,
         label: String = "tasker.worker"
     ) {
         self.handlers = handlers
         self.templates = templates
-        self.catalog = catalog
+        self.templateStore = templateStore
         self.defaultNamespaces = defaultNamespaces
         self.label = label
     }

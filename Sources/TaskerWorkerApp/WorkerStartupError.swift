@@ -3,7 +3,7 @@ public struct WorkerStartupError: Error, Sendable, CustomStringConvertible {
     /// The kind of problem.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: Hashable, Sendable {
-            case templates, missingHandlers, catalog, configuration
+            case templates, missingHandlers, templateStore, configuration
         }
 
         private let base: Base
@@ -13,8 +13,8 @@ public struct WorkerStartupError: Error, Sendable, CustomStringConvertible {
         public static let templates = Code(.templates)
         /// A template step in a served namespace names a handler this worker does not have.
         public static let missingHandlers = Code(.missingHandlers)
-        /// Registering or reading registered templates failed, or no catalog is available.
-        public static let catalog = Code(.catalog)
+        /// Registering or reading registered templates failed, or the worker has no template store.
+        public static let templateStore = Code(.templateStore)
         /// An option or environment variable has a value the worker cannot use.
         public static let configuration = Code(.configuration)
 
@@ -22,7 +22,7 @@ public struct WorkerStartupError: Error, Sendable, CustomStringConvertible {
             switch base {
             case .templates: "templates"
             case .missingHandlers: "missingHandlers"
-            case .catalog: "catalog"
+            case .templateStore: "templateStore"
             case .configuration: "configuration"
             }
         }

@@ -87,12 +87,12 @@ struct WorkerStartupTests {
         }
     }
 
-    @Test func catalogFlagsWithoutACatalogAreRefused() async throws {
+    @Test func storeFlagsWithoutAStoreAreRefused() async throws {
         let app = WorkerApp(handlers: registry([]))
         let error = await #expect(throws: WorkerStartupError.self) {
             try await app.startupCheck(try options(["--check-registered-templates"]), logger: testLogger)
         }
-        #expect(error?.code == .catalog)
+        #expect(error?.code == .templateStore)
     }
 
     @Test func theCommandLineIsTheSameAsTaskerWorkers() throws {
@@ -106,7 +106,6 @@ struct WorkerStartupTests {
         #expect(parsed.worker.resolvedNamespaces(fallback: ["x"]) == ["a", "b", "c"])
         #expect(parsed.worker.resolvedWorkerID == "w-1")
         #expect(parsed.logging.level == .debug)
-        #expect(try parsed.service.amqpConfiguration(name: "n").connectionName == "n")
     }
 
     @Test func makeServiceAppliesTheOptions() async throws {

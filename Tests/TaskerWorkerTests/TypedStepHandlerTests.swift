@@ -94,12 +94,14 @@ struct TypedStepHandlerTests {
         #expect(result.results == ["seenOrder": "B-2"])
     }
 
-    @Test(arguments: [
-        (JSONValue(["items": []]), "cannot decode context as Order: context.order_id: missing"),
+    static let badContexts: [(JSONValue, String)] = [
+        (["items": []], "cannot decode context as Order: context.order_id: missing"),
         (["order_id": "A", "items": [["sku": "tea", "quantity": "two"]]], "context.items[0].quantity: expected Int"),
         (["order_id": "A", "items": [["sku": nil, "quantity": 1]]], "context.items[0].sku: expected String, found null"),
         ("not an object", "cannot decode context as Order"),
-    ])
+    ]
+
+    @Test(arguments: badContexts)
     func badContextFailsPermanentlyNamingThePath(context: JSONValue, expected: String) async {
         let dispatch = makeDispatch(
             handler: "ship", context: context, parentResults: ["reserve_inventory": ["reservation_id": "R"]], handlerConfig: ["carrier": "UPS"])

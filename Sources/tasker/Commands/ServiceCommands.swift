@@ -68,7 +68,7 @@ enum ExampleWorker {
     /// start-up checks; it serves `default` and `examples` unless told otherwise.
     static let app = WorkerApp(
         handlers: registry(),
-        catalog: PostgresTemplateCatalog(),
+        templateStore: PostgresTemplateStore(),
         defaultNamespaces: ["default", "examples"],
         label: "tasker.worker"
     )

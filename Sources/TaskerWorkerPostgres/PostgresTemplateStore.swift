@@ -4,7 +4,7 @@ public import TaskerCore
 import TaskerPostgres
 public import TaskerWorkerApp
 
-/// The ``TemplateCatalog`` of Tasker's PostgreSQL database: registers templates and reads the
+/// The ``TemplateStore`` of Tasker's PostgreSQL database: registers templates and reads the
 /// registered ones, the same way `tasker templates register` and the coordinator do.
 ///
 /// It connects only when a worker uses it (`--register-templates`,
@@ -14,9 +14,9 @@ public import TaskerWorkerApp
 /// `TASKER_STARTUP_TIMEOUT_SECONDS` (default 300).
 ///
 /// ```swift
-/// await WorkerApp(handlers: handlers, templates: [templates], catalog: PostgresTemplateCatalog()).main()
+/// await WorkerApp(handlers: handlers, templates: [templates], templateStore: PostgresTemplateStore()).main()
 /// ```
-public struct PostgresTemplateCatalog: TemplateCatalog {
+public struct PostgresTemplateStore: TemplateStore {
     /// The database URL; nil: `DATABASE_URL`, else the `POSTGRES_*` variables, read when used.
     public var databaseURL: String?
 

@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import TaskerCore
 import TaskerPostgres
@@ -8,8 +9,8 @@ import TaskerWorkerPostgres
 import Testing
 
 /// Against the real test database (`DATABASE_URL` / `POSTGRES_*`), migrated first.
-@Suite("PostgresTemplateCatalog", .serialized)
-struct PostgresTemplateCatalogTests {
+@Suite("PostgresTemplateStore", .serialized)
+struct PostgresTemplateStoreTests {
     init() async throws {
         let database = Database(configuration: try DatabaseConfiguration.fromEnvironment(), logger: testLogger)
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -25,12 +26,12 @@ struct PostgresTemplateCatalogTests {
     func registersAtStartAndReadsTheRegisteredTemplatesBack() async throws {
         let namespace = uniqueNamespace()
         let directory = try TemplateDirectory(["pair.yaml": twoStepTemplate(namespace: namespace)])
-        let app = WorkerApp(handlers: registry(["validate", "ship"]), templates: [directory.url], catalog: PostgresTemplateCatalog())
+        let app = WorkerApp(handlers: registry(["validate", "ship"]), templates: [directory.url], templateStore: PostgresTemplateStore())
         let commandLine = try WorkerCommandLine.parse(["--register-templates", "--check-registered-templates"])
         let check = try await app.startupCheck(commandLine.worker, logger: testLogger)
         #expect(check.registered.contains { $0.key == TemplateKey(namespace: namespace, name: "pair", version: SemanticVersion(1, 0, 0)) })
 
-        let registered = try await PostgresTemplateCatalog().register(check.templates, logger: testLogger)
+        let registered = try await PostgresTemplateStore().register(check.templates, logger: testLogger)
         #expect(registered.map(\.created) == [false], "registering the same content again is a no-op")
     }
 
@@ -40,9 +41,9 @@ struct PostgresTemplateCatalogTests {
         // templates are fine, but tasks of the registered version would fail here.
         let namespace = uniqueNamespace()
         let foreign = try TemplateLoader().load(yaml: twoStepTemplate(namespace: namespace, version: "2.0.0", second: "teleport"), file: "foreign")
-        _ = try await PostgresTemplateCatalog().register([foreign], logger: testLogger)
+        _ = try await PostgresTemplateStore().register([foreign], logger: testLogger)
         let directory = try TemplateDirectory(["pair.yaml": twoStepTemplate(namespace: namespace)])
-        let app = WorkerApp(handlers: registry(["validate", "ship"]), templates: [directory.url], catalog: PostgresTemplateCatalog())
+        let app = WorkerApp(handlers: registry(["validate", "ship"]), templates: [directory.url], templateStore: PostgresTemplateStore())
 
         let own = try await app.startupCheck(try WorkerCommandLine.parse([]).worker, logger: testLogger)
         #expect(own.registered.isEmpty, "without the flag, only the worker's own templates are checked")

@@ -4,9 +4,9 @@ public import TaskerCore
 /// Where templates are registered (PostgreSQL, for Tasker's coordinator): lets a worker
 /// register its application's templates at start and check the registered ones.
 ///
-/// `TaskerWorkerPostgres.PostgresTemplateCatalog` is the implementation; the SDK itself needs
-/// no database, so a worker without a catalog checks only its application's own templates.
-public protocol TemplateCatalog: Sendable {
+/// `TaskerWorkerPostgres.PostgresTemplateStore` is the implementation; the SDK itself needs
+/// no database, so a worker without a store checks only its application's own templates.
+public protocol TemplateStore: Sendable {
     /// Registers `templates` (the same content again is a no-op) and returns, for each, whether
     /// it was new.
     func register(_ templates: [TaskTemplate], logger: Logger) async throws -> [(key: TemplateKey, created: Bool)]
