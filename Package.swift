@@ -17,7 +17,6 @@ let package = Package(
         .library(name: "TaskerPostgres", targets: ["TaskerPostgres"]),
         .library(name: "TaskerAMQP", targets: ["TaskerAMQP"]),
         // The worker SDK (docs/worker.md): handlers, the worker service and its entry point.
-        .library(name: "TaskerWire", targets: ["TaskerWire"]),
         .library(name: "TaskerWorker", targets: ["TaskerWorker"]),
         .library(name: "TaskerRuntime", targets: ["TaskerRuntime"]),
         .library(name: "TaskerWorkerApp", targets: ["TaskerWorkerApp"]),
