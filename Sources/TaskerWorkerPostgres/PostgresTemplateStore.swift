@@ -39,7 +39,7 @@ public struct PostgresTemplateStore: TemplateStore {
     }
 
     /// Runs `body` with a store on a running pool that is stopped afterwards.
-    private func withStore<T: Sendable>(logger: Logger, _ body: @Sendable (PostgresTaskStore) async throws -> T) async throws -> T {
+    private func withStore<T: Sendable>(logger: Logger, _ body: @Sendable (PostgresStore) async throws -> T) async throws -> T {
         let environment = ProcessInfo.processInfo.environment
         let configuration = try databaseURL.map { try DatabaseConfiguration(url: $0) } ?? DatabaseConfiguration.fromEnvironment(environment)
         let database = Database(configuration: configuration, logger: logger)
@@ -48,7 +48,7 @@ public struct PostgresTemplateStore: TemplateStore {
             group.addTask { try await database.run() }
             defer { group.cancelAll() }
             try await database.waitUntilReachable(timeout: .milliseconds(Int64(max(startup, 0) * 1_000)))
-            return try await body(PostgresTaskStore(database: database, logger: logger))
+            return try await body(PostgresStore(database: database, logger: logger))
         }
     }
 }
