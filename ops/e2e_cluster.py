@@ -102,17 +102,19 @@ class Cluster:
     # -- tasks
 
     def submit(self, namespace, name, context, wait=True, timeout=120):
-        """Submits a task; returns (task id, final report as JSON when waiting)."""
+        """Submits a task (its context gets `run`: this run's prefix); returns (task id, final
+        report as JSON when waiting)."""
+        context = dict(context, run=self.prefix)  # a new task each run, whatever the identity strategy
         args = ["submit", namespace, name, "--context", json.dumps(context)]
         if wait:
             args += ["--wait", "--timeout", str(timeout)]
         rc, out, err = self.tasker(*args, check_rc=False, timeout=timeout + 30)
         task_id = None
         for line in out.splitlines():
-            if line.startswith("created task ") or line.startswith("duplicate of task "):
+            if line.startswith("created task "):
                 task_id = line.split()[-1]
-        if task_id is None:
-            raise CheckFailed(f"submit {namespace}/{name} failed ({rc}):\n{out}\n{err}")
+        if task_id is None:  # a duplicate would check an old task: every context carries the run's id
+            raise CheckFailed(f"submit {namespace}/{name} did not create a task ({rc}):\n{out}\n{err}")
         return task_id, (self.status(task_id) if wait else None)
 
     def status(self, task_id):
