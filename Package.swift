@@ -16,6 +16,11 @@ let package = Package(
         .library(name: "TaskerCore", targets: ["TaskerCore"]),
         .library(name: "TaskerPostgres", targets: ["TaskerPostgres"]),
         .library(name: "TaskerAMQP", targets: ["TaskerAMQP"]),
+        // The worker SDK (docs/worker.md): handlers, the worker service and its entry point.
+        .library(name: "TaskerWorker", targets: ["TaskerWorker"]),
+        .library(name: "TaskerRuntime", targets: ["TaskerRuntime"]),
+        .library(name: "TaskerWorkerApp", targets: ["TaskerWorkerApp"]),
+        .library(name: "TaskerWorkerPostgres", targets: ["TaskerWorkerPostgres"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -82,6 +87,42 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // MARK: What every Tasker process shares: logging and broker options, the bounded-drain service runner.
+        .target(
+            name: "TaskerRuntime",
+            dependencies: [
+                "TaskerCore",
+                "TaskerAMQP",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // MARK: The worker SDK's entry point: options, template checks, WorkerApp. No database.
+        .target(
+            name: "TaskerWorkerApp",
+            dependencies: [
+                "TaskerCore",
+                "TaskerWorker",
+                "TaskerRuntime",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // MARK: Optional: the PostgreSQL template catalog for workers (register/check registered templates).
+        .target(
+            name: "TaskerWorkerPostgres",
+            dependencies: [
+                "TaskerCore",
+                "TaskerPostgres",
+                "TaskerWorkerApp",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // MARK: Orchestration services: coordinator, finalizer, reenqueuer, outbox relay.
         .target(
             name: "TaskerServices",
@@ -114,6 +155,9 @@ let package = Package(
                 "TaskerWorker",
                 "TaskerServices",
                 "TaskerExamples",
+                "TaskerRuntime",
+                "TaskerWorkerApp",
+                "TaskerWorkerPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -185,6 +229,22 @@ let package = Package(
                 "TaskerTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TaskerWorkerAppTests",
+            dependencies: [
+                "TaskerCore",
+                "TaskerWorker",
+                "TaskerRuntime",
+                "TaskerWorkerApp",
+                "TaskerWorkerPostgres",
+                "TaskerPostgres",
+                "TaskerExamples",
+                "TaskerTestSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -17,7 +17,9 @@ CREATE FUNCTION tasker_apply_batch(
     c_tasks uuid[], c_done int8[], c_failed int8[], c_active int8[],
     -- fan-in: children's remaining unfinished parents
     u_steps uuid[], u_counts int8[],
-    -- task moves (already checked against the task state machine)
+    -- task moves (already checked against the task state machine); a task may move more than
+    -- once in a batch (an operator's retry of a failed task: error → pending → in_progress):
+    -- its moves get consecutive sort keys, the last one is `most_recent` and sets its state
     m_tasks uuid[], m_to text[], m_finished bool[], m_from text[], m_metadata text[],
     -- the batch's messages: one outbox row
     o_exchanges text[], o_routing_keys text[], o_types text[], o_ids uuid[], o_bodies text[],
@@ -61,13 +63,17 @@ BEGIN
         UPDATE task_transitions SET most_recent = false WHERE task_id = ANY(m_tasks) AND most_recent;
         UPDATE tasks t SET state = i.to_state, updated_at = now(),
                completed_at = CASE WHEN i.finished THEN now() ELSE NULL END
-        FROM unnest(m_tasks, m_to, m_finished) AS i(id, to_state, finished)
+        FROM (SELECT DISTINCT ON (u.id) u.id, u.to_state, u.finished
+              FROM unnest(m_tasks, m_to, m_finished) WITH ORDINALITY AS u(id, to_state, finished, n)
+              ORDER BY u.id, u.n DESC) i
         WHERE t.id = i.id AND t.id = ANY(m_tasks);
         INSERT INTO task_transitions (task_id, from_state, to_state, sort_key, most_recent, metadata)
         SELECT i.id, i.from_state, i.to_state,
-               COALESCE((SELECT max(x.sort_key) FROM task_transitions x WHERE x.task_id = i.id), 0) + 1, true,
+               COALESCE((SELECT max(x.sort_key) FROM task_transitions x WHERE x.task_id = i.id), 0)
+                   + row_number() OVER (PARTITION BY i.id ORDER BY i.n),
+               i.n = max(i.n) OVER (PARTITION BY i.id),
                i.metadata::jsonb
-        FROM unnest(m_tasks, m_from, m_to, m_metadata) AS i(id, from_state, to_state, metadata);
+        FROM unnest(m_tasks, m_from, m_to, m_metadata) WITH ORDINALITY AS i(id, from_state, to_state, metadata, n);
     END IF;
     IF cardinality(d_outbox) > 0 THEN
         DELETE FROM outbox_batches WHERE id = ANY(d_outbox);

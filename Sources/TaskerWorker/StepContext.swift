@@ -31,6 +31,13 @@ public struct StepContext: Sendable {
     /// Whether this is the last attempt the step is allowed.
     public var isLastAttempt: Bool { attempt >= maxAttempts }
 
+    /// The time left until ``deadline`` (zero once it passed). The worker cancels the handler
+    /// at the deadline; pass this to calls that take their own timeout.
+    public var timeRemaining: Duration {
+        let seconds = deadline.timeIntervalSinceNow
+        return seconds > 0 ? .milliseconds(Int64(seconds * 1_000)) : .zero
+    }
+
     /// Creates a context (the worker builds one from each dispatch; tests may build their own).
     public init(
         taskID: UUID,

@@ -76,6 +76,12 @@ public struct OperatorActions: Sendable {
         if let connection, !recording.outbox.isEmpty {
             let wire = WirePublisher(connection: connection, topology: configuration.topology)
             await OutboxPublisher(wire: wire, store: store, logger: logger).publish(recording.outbox)
+            // No batch of this store may follow to delete the published row: delete it now.
+            do {
+                try await store.flushPublishedOutbox()
+            } catch {
+                logger.debug("published outbox row not deleted; the relay will publish it again", metadata: [LogKeys.error: "\(String(reflecting: error))"])
+            }
         }
         for (command, outcome) in zip(commands, recording.outcomes) {
             logger.debug(

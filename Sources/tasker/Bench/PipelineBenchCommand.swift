@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TaskerRuntime
 import Logging
 import PostgresNIO
 import ServiceLifecycle
@@ -75,7 +76,7 @@ struct PipelineBenchCommand: AsyncParsableCommand {
                 worker.topology = pipeline.topology
                 worker.namespaces = [namespace]
                 worker.concurrency = 32
-                services.append(WorkerService(configuration: worker, registry: WorkerOptions.registry(), logger: logger))
+                services.append(WorkerService(configuration: worker, registry: ExampleWorker.registry(), logger: logger))
             }
             let serviceGroup = ServiceGroup(services: services, logger: logger)
             group.addTask { try await serviceGroup.run() }
@@ -118,7 +119,7 @@ struct PipelineBenchCommand: AsyncParsableCommand {
                     configuration.namespaces = [napNamespace]
                     configuration.concurrency = scalingConcurrency
                     let workerGroup = ServiceGroup(
-                        services: (0..<count).map { _ in WorkerService(configuration: configuration, registry: WorkerOptions.registry(), logger: logger) },
+                        services: (0..<count).map { _ in WorkerService(configuration: configuration, registry: ExampleWorker.registry(), logger: logger) },
                         logger: logger)
                     async let running: Void = workerGroup.run()
                     let result = try await napRunner.throughput(tasks: scalingTasks, template: "nap", stepsPerTask: 1)

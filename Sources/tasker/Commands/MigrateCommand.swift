@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TaskerRuntime
 import TaskerPostgres
 
 /// `tasker migrate`: applies pending SQL migrations.

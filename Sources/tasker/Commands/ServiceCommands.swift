@@ -7,7 +7,10 @@ import TaskerCore
 import TaskerExamples
 import TaskerPostgres
 import TaskerServices
+import TaskerRuntime
 import TaskerWorker
+import TaskerWorkerApp
+import TaskerWorkerPostgres
 
 /// Options and start-up shared by the three database-backed services.
 struct OrchestrationServiceOptions: ParsableArguments {
@@ -53,49 +56,34 @@ struct ReenqueuerCommand: AsyncParsableCommand {
     }
 }
 
-/// Worker options.
-struct WorkerOptions: ParsableArguments {
-    @Option(name: .long, parsing: .upToNextOption, help: "Namespaces to serve (env TASKER_NAMESPACES, comma-separated; default: default examples).")
-    var namespaces: [String] = []
-
-    func resolvedNamespaces() -> [String] {
-        if !namespaces.isEmpty { return namespaces.flatMap { $0.split(separator: ",").map(String.init) } }
-        if let value = ProcessInfo.processInfo.environment["TASKER_NAMESPACES"], !value.isEmpty {
-            return value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-        }
-        return ["default", "examples"]
-    }
-
-    func configuration(service: ServiceOptions) throws -> WorkerService.Configuration {
-        var configuration = WorkerService.Configuration(amqp: try service.amqpConfiguration(name: "tasker-worker"))
-        configuration.topology = service.topology
-        configuration.namespaces = resolvedNamespaces()
-        configuration.concurrency = service.resolvedConcurrency(default: 16)
-        if let milliseconds = ProcessInfo.processInfo.environment["TASKER_STARTED_REPORT_DELAY_MS"].flatMap(Int64.init), milliseconds >= 0 {
-            configuration.startedReportDelay = .milliseconds(milliseconds)
-        }
-        return configuration
-    }
-
-    /// The handlers this binary ships: the reference examples.
+/// The handlers the `tasker` binary ships: the reference examples (`square`, `noop`, `sleep`).
+enum ExampleWorker {
     static func registry() -> HandlerRegistry {
         var registry = HandlerRegistry()
         ExampleHandlers.register(in: &registry)
         return registry
     }
+
+    /// `tasker worker` is a ``WorkerApp`` like any application's worker: same options, same
+    /// start-up checks; it serves `default` and `examples` unless told otherwise.
+    static let app = WorkerApp(
+        handlers: registry(),
+        templateStore: PostgresTemplateStore(),
+        defaultNamespaces: ["default", "examples"],
+        label: "tasker.worker"
+    )
 }
 
 /// `tasker worker`: runs step handlers; needs no database.
 struct WorkerCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "worker", abstract: "Run a worker (no database needed).")
-    @OptionGroup var logging: LoggingOptions
-    @OptionGroup var service: ServiceOptions
-    @OptionGroup var worker: WorkerOptions
+    static let configuration = CommandConfiguration(
+        commandName: "worker",
+        abstract: "Run a worker with the example handlers (no database needed; see docs/worker.md to run your own)."
+    )
+    @OptionGroup var options: WorkerCommandLine
 
     func run() async throws {
-        let logger = logging.makeLogger(label: "tasker.worker")
-        let configuration = try worker.configuration(service: service)
-        try await ServiceRunner.run([WorkerService(configuration: configuration, registry: WorkerOptions.registry(), logger: logger)], logger: logger)
+        try await ExampleWorker.app.run(options)
     }
 }
 
@@ -103,15 +91,12 @@ struct WorkerCommand: AsyncParsableCommand {
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Run coordinator, finalizer, reenqueuer and a worker in one process (migrates first)."
+        abstract: "Run coordinator, finalizer, reenqueuer and a worker in one process (migrates first, registers --templates)."
     )
     @OptionGroup var logging: LoggingOptions
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var service: ServiceOptions
     @OptionGroup var worker: WorkerOptions
-
-    @Option(help: "Register the templates in this directory at start.")
-    var templates: String?
 
     func run() async throws {
         let logger = logging.makeLogger(label: "tasker")
@@ -121,14 +106,15 @@ struct RunCommand: AsyncParsableCommand {
                 try await PostgresMigrator(client: client, logger: logger).migrate(files)
             }
         }
-        if let templates {
-            let loaded = try TemplateFiles.load([templates], with: TemplateLoader(environment: ProcessInfo.processInfo.environment["TASKER_ENV"]))
-            let valid = try loaded.map { try $0.result.get() }
+        let paths = worker.resolvedTemplatePaths(fallback: [])
+        if !paths.isEmpty {
+            let valid = try TemplateFiles.loadValid(paths, with: TemplateLoader(environment: worker.resolvedTemplateEnvironment))
             try await database.withDatabase(logger: logger) { database in
                 let store = PostgresStore(database: database, logger: logger)
                 for template in valid { try await store.registerTemplate(template) }
             }
         }
+        let workerService = try await ExampleWorker.app.makeService(worker, service: service, logger: logger)
         let pool = try database.makeDatabase(logger: logger)
         let pipeline = try service.pipeline()
         try await ServiceRunner.run([
@@ -136,7 +122,7 @@ struct RunCommand: AsyncParsableCommand {
             CoordinatorService(database: pool, configuration: pipeline, logger: logger),
             FinalizerService(database: pool, configuration: pipeline, logger: logger),
             ReenqueuerService(database: pool, configuration: pipeline, logger: logger),
-            WorkerService(configuration: try worker.configuration(service: service), registry: WorkerOptions.registry(), logger: logger),
+            workerService,
         ], logger: logger)
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TaskerRuntime
 import Logging
 import TaskerCore
 import TaskerPostgres

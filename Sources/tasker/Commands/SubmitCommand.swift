@@ -1,10 +1,12 @@
 import ArgumentParser
 import Foundation
+import TaskerRuntime
 import Logging
 import TaskerAMQP
 import TaskerCore
 import TaskerPostgres
 import TaskerServices
+import TaskerWire
 
 /// `tasker submit <namespace> <name> --context '<json>' [--wait]`.
 struct SubmitCommand: AsyncParsableCommand {
@@ -38,7 +40,10 @@ struct SubmitCommand: AsyncParsableCommand {
         let topology = service.topology
         let submitted = request
         let reply = try await AMQPConnection.withConnection(configuration: try service.amqpConfiguration(name: "tasker-cli"), logger: logger) { connection in
-            try await TaskRequestClient.withClient(connection: connection, topology: topology, logger: logger) { client in
+            // Declared here too (idempotent): a request submitted before the coordinator ever
+            // started waits in its queue instead of failing on a missing exchange.
+            try await TaskerTopology.declare(on: connection, topology: topology, namespaces: [])
+            return try await TaskRequestClient.withClient(connection: connection, topology: topology, logger: logger) { client in
                 try await client.submit(submitted)
             }
         }

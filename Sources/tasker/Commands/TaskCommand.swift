@@ -5,6 +5,7 @@ import Synchronization
 import TaskerAMQP
 import TaskerCore
 import TaskerPostgres
+import TaskerRuntime
 import TaskerServices
 
 /// `tasker task cancel|retry|retry-step|resolve-step|resolve <task-id> ...`: operator actions,

@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import TaskerCore
 import TaskerPostgres
+import TaskerRuntime
+import TaskerWorkerApp
 
 /// `tasker templates ...`: validate and register task templates.
 struct TemplatesCommand: AsyncParsableCommand {
@@ -78,26 +80,6 @@ struct TemplatesCommand: AsyncParsableCommand {
                 }
             }
         }
-    }
-}
-
-/// Expands files and directories into template load results.
-enum TemplateFiles {
-    static func load(_ paths: [String], with loader: TemplateLoader) throws -> [(file: String, result: Result<TaskTemplate, TemplateLoadError>)] {
-        var results: [(file: String, result: Result<TaskTemplate, TemplateLoadError>)] = []
-        for path in paths {
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-                throw ValidationError("no such file or directory: \(path)")
-            }
-            if isDirectory.boolValue {
-                results += try loader.loadDirectory(URL(fileURLWithPath: path))
-            } else {
-                let url = URL(fileURLWithPath: path)
-                results.append((path, Result { () throws(TemplateLoadError) in try loader.load(contentsOf: url) }))
-            }
-        }
-        return results
     }
 }
 
