@@ -28,8 +28,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        // Without swift-configuration support (a default trait we do not use): a shorter build.
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: ["FullFoundation"]),
     ],
     targets: [
         // MARK: Pure domain: templates, DAG, state machines, readiness, backoff, finalization. No I/O.
@@ -138,6 +142,25 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // MARK: The HTTP API (`tasker api`): routes, auth, errors, the OpenAPI document.
+        .target(
+            name: "TaskerAPI",
+            dependencies: [
+                "TaskerCore",
+                "TaskerPostgres",
+                "TaskerAMQP",
+                "TaskerWire",
+                "TaskerServices",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            resources: [.copy("Resources/openapi.yaml")],
+            swiftSettings: swiftSettings
+        ),
         // MARK: Reference step handlers ("square") with failure injection, for tests and demos.
         .target(
             name: "TaskerExamples",
@@ -158,6 +181,7 @@ let package = Package(
                 "TaskerRuntime",
                 "TaskerWorkerApp",
                 "TaskerWorkerPostgres",
+                "TaskerAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -259,6 +283,27 @@ let package = Package(
                 "TaskerServices",
                 "TaskerExamples",
                 "TaskerTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TaskerAPITests",
+            dependencies: [
+                "TaskerCore",
+                "TaskerPostgres",
+                "TaskerAMQP",
+                "TaskerWire",
+                "TaskerServices",
+                "TaskerWorker",
+                "TaskerExamples",
+                "TaskerAPI",
+                "TaskerTestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

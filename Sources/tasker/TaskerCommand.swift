@@ -19,6 +19,7 @@ struct TaskerCommand: AsyncParsableCommand {
             TaskCommand.self,
             BenchCommand.self,
             DLQCommand.self,
+            APICommand.self,
         ]
     )
 }

@@ -6,7 +6,6 @@ public import ServiceLifecycle
 internal import TaskerAMQP
 internal import TaskerCore
 internal import TaskerWire
-internal import Synchronization
 
 /// Turns task requests into running tasks.
 ///
@@ -20,18 +19,17 @@ internal import Synchronization
 /// goes to the dead-letter queue with the reason. The coordinator never stops on bad input.
 public final class CoordinatorService: Service, BootstrappedService {
     let bootstrap: ServiceBootstrap
-    let templates: TemplateCache
-    /// Namespaces whose worker queue this coordinator has declared.
-    private let declaredNamespaces = Mutex<Set<String>>([])
+    /// Validation, identity and task creation, shared with the HTTP API.
+    let intake: TaskIntake
 
     public init(database: Database, configuration: PipelineConfiguration, logger: Logger) {
         self.bootstrap = ServiceBootstrap(role: "coordinator", database: database, configuration: configuration, logger: logger)
-        self.templates = TemplateCache(store: bootstrap.store, logger: logger)
+        self.intake = TaskIntake(store: bootstrap.store, configuration: configuration, logger: logger)
     }
 
     public func run() async throws {
         try await bootstrap.run(
-            consuming: configuration.topology.requestsQueue, prefetch: configuration.batchPrefetch, prepare: { try await templates.reload() }
+            consuming: configuration.topology.requestsQueue, prefetch: configuration.batchPrefetch, prepare: { try await intake.templates.reload() }
         ) { wire, deliveries in
             await BatchedConsumption.run(
                 deliveries, maxBatch: configuration.batchSize, concurrentBatches: configuration.concurrency, logger: logger
@@ -71,11 +69,9 @@ public final class CoordinatorService: Service, BootstrappedService {
     /// Stores and starts the planned requests in one transaction, publishes the outbox, answers
     /// and acknowledges every request.
     private func start(_ requests: [PlannedRequest], wire: WirePublisher) async throws {
-        let started = try await store.startTasks(requests.map(\.plan), now: configuration.clock.now())
-        let outbox = OutboxPublisher(wire: wire, store: store, logger: logger)
-        await outbox.publish(started.outbox)
+        let creations = try await intake.start(requests.map(\.plan), wire: wire)
         var answered: [(AMQPDelivery, TaskRequestReply)] = []
-        for (request, creation) in zip(requests, started.creations) {
+        for (request, creation) in zip(requests, creations) {
             guard let creation else {
                 // The template was removed since the cache saw it.
                 answered.append((request.delivery, try await reject(
@@ -84,7 +80,6 @@ public final class CoordinatorService: Service, BootstrappedService {
             }
             let status: TaskRequestReply.Status = creation.duplicate ? .duplicate : .created
             Counter(label: "tasker.coordinator.requests", dimensions: [("outcome", status.rawValue)]).increment()
-            logger.debug("task request handled", metadata: [LogKeys.taskID: "\(creation.taskID)", "tasker.request.status": "\(status)"])
             answered.append((request.delivery, TaskRequestReply(status: status, taskID: creation.taskID)))
         }
         Recorder(label: "tasker.coordinator.batch_size").record(requests.count)
@@ -147,21 +142,9 @@ public final class CoordinatorService: Service, BootstrappedService {
             return .answered(try await reject(errors: error.errors, request: nil, message: delivery, wire: wire))
         }
 
-        guard let template = try await templates.lookup(namespace: request.namespace, name: request.name, version: request.version) else {
-            let version = request.version.map { "@\($0)" } ?? ""
-            return .answered(try await reject(
-                errors: ["unknown template \(request.namespace)/\(request.name)\(version)"], request: request, wire: wire))
-        }
-        // The namespace's worker queue must exist before its first dispatch, or the dispatch
-        // would be unroutable until a worker for it starts.
-        if declaredNamespaces.withLock({ !$0.contains(template.namespace) }) {
-            try await TaskerTopology.declare(on: wire.connection, topology: configuration.topology, namespaces: [template.namespace])
-            declaredNamespaces.withLock { _ = $0.insert(template.namespace) }
-        }
-        do {
-            return .planned(try TaskPlanner.plan(request, template: template, makeID: configuration.clock.makeID))
-        } catch {
-            return .answered(try await reject(errors: error.errors, request: request, wire: wire))
+        switch try await intake.plan(request, wire: wire) {
+        case .success(let plan): return .planned(plan)
+        case .failure(let rejection): return .answered(try await reject(errors: rejection.errors, request: request, wire: wire))
         }
     }
 
@@ -172,19 +155,14 @@ public final class CoordinatorService: Service, BootstrappedService {
         errors: [String], request: TaskRequest?, message: AMQPDelivery? = nil, outcome: String = "rejected",
         wire: WirePublisher
     ) async throws -> TaskRequestReply {
-        var details: [String: JSONValue] = ["errors": .array(errors.map(JSONValue.string))]
-        if let request { details["request"] = request.json }
+        var details: [String: JSONValue] = [:]
         if let message {
             details["message_id"] = message.properties.messageID.map(JSONValue.string) ?? .null
             details["bytes"] = .int(Int64(message.body.count))
             details["dead_lettered"] = .bool(outcome == "dead_lettered")
         }
-        let event = LifecycleEvent(
-            event: .taskRequestRejected, eventID: configuration.clock.makeID(), occurredAt: configuration.clock.now(), taskID: nil,
-            details: details)
-        try await wire.publish(try OutboundMessage.event(event, topology: configuration.topology))
+        try await intake.announceRejection(errors: errors, request: request, details: details, wire: wire)
         Counter(label: "tasker.coordinator.requests", dimensions: [("outcome", outcome)]).increment()
-        logger.debug("task request rejected", metadata: ["tasker.request.errors": "\(errors)"])
         return TaskRequestReply(status: .rejected, taskID: nil, errors: errors)
     }
 }

@@ -96,14 +96,6 @@ struct DLQCommand: AsyncParsableCommand {
 
     /// One message as a JSON object (the body inline when it is JSON).
     static func json(_ letter: DeadLetter, body: Bool = false) -> String {
-        var object: [String: JSONValue] = [
-            "message_id": .string(letter.messageID), "type": letter.type.map(JSONValue.string) ?? .null,
-            "reason": .string(letter.reason), "source_queue": .string(letter.sourceQueue), "deaths": .int(Int64(letter.deaths)),
-            "bytes": .int(Int64(letter.body.count)),
-        ]
-        if body {
-            object["body"] = (try? JSONValue.parse(Data(letter.body))) ?? .string(letter.preview(limit: 100_000))
-        }
-        return JSONValue.object(object).canonicalString
+        letter.json(body: body).canonicalString
     }
 }

@@ -1,0 +1,102 @@
+internal import Foundation
+public import Hummingbird
+internal import NIOCore
+public import Logging
+public import ServiceLifecycle
+internal import TaskerCore
+public import TaskerPostgres
+public import TaskerServices
+
+/// Where the API listens and how it authenticates.
+public struct APIServerConfiguration: Sendable {
+    public var host: String
+    /// 0 picks a free port (tests); ``APIServer`` reports the one it got.
+    public var port: Int
+    public var authenticator: Authenticator
+    /// The broker, topology, clock and start-up timeout, as the orchestration services use them.
+    public var pipeline: PipelineConfiguration
+
+    public init(host: String = "127.0.0.1", port: Int = 8080, authenticator: Authenticator, pipeline: PipelineConfiguration) {
+        self.host = host
+        self.port = port
+        self.authenticator = authenticator
+        self.pipeline = pipeline
+    }
+}
+
+/// `tasker api`: the HTTP API as a swift-service-lifecycle service.
+///
+/// Serves at once (so `/health/live` answers while the database or the broker is still
+/// unreachable; `/health/ready` says when both are there). On graceful shutdown it stops
+/// accepting connections, finishes the requests in flight and closes its broker connections.
+/// Run the ``Database`` in the same service group, listed before it.
+///
+/// ```swift
+/// let server = try APIServer(configuration: configuration, database: database, actions: nil, logger: logger)
+/// try await ServiceGroup(services: [database, server], logger: logger).run()
+/// ```
+public final class APIServer: Service {
+    public let configuration: APIServerConfiguration
+    public let dependencies: APIDependencies
+    let logger: Logger
+    let openAPIDocument: String
+    let extraCollections: [any APIRouteCollection]
+    let onListening: @Sendable (Int) async -> Void
+
+    /// - Parameters:
+    ///   - actions: The operator actions, or `nil` (their endpoints answer 501).
+    ///   - extraCollections: More `/v1` routes (behind the same authentication).
+    ///   - onListening: Called with the port once the server listens.
+    /// - Throws: when the OpenAPI document is missing from the build or the broker settings are invalid.
+    public init(
+        configuration: APIServerConfiguration, database: Database, actions: (any TaskActionPerforming)?, logger: Logger,
+        extraCollections: [any APIRouteCollection] = [], onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) throws {
+        self.configuration = configuration
+        self.logger = logger
+        let broker = try BrokerLink(amqp: configuration.pipeline.amqp, topology: configuration.pipeline.topology, logger: logger)
+        self.dependencies = APIDependencies(
+            database: database, pipeline: configuration.pipeline, broker: broker, actions: actions, logger: logger)
+        self.openAPIDocument = try OpenAPIDocument.load()
+        self.extraCollections = extraCollections
+        self.onListening = onListening
+    }
+
+    /// The router, with every route the server serves.
+    public func makeRouter() -> Router<APIRequestContext> {
+        APIRouter.make(
+            dependencies: dependencies, authenticator: configuration.authenticator, openAPIDocument: openAPIDocument,
+            extraCollections: extraCollections)
+    }
+
+    public func run() async throws {
+        let authenticator = configuration.authenticator
+        if authenticator.open {
+            logger.warning(
+                "the API runs OPEN (--insecure-open): requests without credentials are served with every scope; never expose it")
+        }
+        logger.info("API authentication", metadata: ["tasker.api.auth": "\(authenticator.summary)"])
+        let logger = self.logger
+        let onListening = self.onListening
+        let host = configuration.host
+        let app = Application(
+            router: makeRouter(),
+            configuration: ApplicationConfiguration(address: .hostname(host, port: configuration.port), serverName: "tasker"),
+            services: dependencies.broker.services,
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? 0
+                logger.info("api listening", metadata: ["http.host": "\(host)", "http.port": "\(port)"])
+                await onListening(port)
+            },
+            logger: logger)
+        let database = dependencies.database
+        let startupTimeout = configuration.pipeline.startupTimeout
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            // Readiness: a first query right away (instead of waiting for the pool's idle probe).
+            group.addTask { try? await database.waitUntilReachable(timeout: startupTimeout) }
+            try await app.run()
+            group.cancelAll()
+        }
+        logger.info("api stopped")
+    }
+}

@@ -1,0 +1,81 @@
+import ArgumentParser
+import Foundation
+import Logging
+import TaskerAPI
+import TaskerRuntime
+import TaskerPostgres
+
+/// `tasker api`: the HTTP API (docs/api.md); `tasker api key`: a new API key.
+struct APICommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "api",
+        abstract: "Run the HTTP API (the default), or make an API key.",
+        subcommands: [Serve.self, Key.self],
+        defaultSubcommand: Serve.self
+    )
+
+    struct Serve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "serve",
+            abstract: "Run the HTTP API. Refuses to start without API keys or a JWT secret unless --insecure-open is given."
+        )
+        @OptionGroup var logging: LoggingOptions
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var service: ServiceOptions
+
+        @Option(help: "Address to listen on (env TASKER_API_HOST, default 127.0.0.1).")
+        var host: String?
+
+        @Option(help: "Port to listen on (env TASKER_API_PORT, default 8080).")
+        var port: Int?
+
+        @Flag(help: "Serve requests without credentials, with every scope (env TASKER_API_INSECURE_OPEN=true). Never in production.")
+        var insecureOpen = false
+
+        func run() async throws {
+            let logger = logging.makeLogger(label: "tasker.api")
+            let environment = ProcessInfo.processInfo.environment
+            let authenticator: Authenticator
+            do {
+                authenticator = try Authenticator.configured(environment: environment, insecureOpen: insecureOpen)
+            } catch let error as AuthConfigurationError {
+                logger.critical("the API does not start: \(error)")
+                throw ExitCode.failure
+            }
+            let resolvedPort = port ?? environment["TASKER_API_PORT"].flatMap(Int.init) ?? 8080
+            guard (0...65_535).contains(resolvedPort) else { throw ValidationError("the port must be from 0 to 65535") }
+            let configuration = APIServerConfiguration(
+                host: host ?? environment["TASKER_API_HOST"] ?? "127.0.0.1", port: resolvedPort, authenticator: authenticator,
+                pipeline: try service.pipeline())
+            let pool = try database.makeDatabase(logger: logger)
+            let server = try APIServer(configuration: configuration, database: pool, actions: nil, logger: logger)
+            try await ServiceRunner.run([pool, server], logger: logger)
+        }
+    }
+
+    struct Key: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "key",
+            abstract: "Make a new API key: prints the key (once; it is not stored) and the line to configure it with."
+        )
+        @Option(help: "The key's name (who uses it): recorded as the actor of operator actions.")
+        var name: String
+
+        @Option(help: "Comma-separated scopes (tasks:read, tasks:write, tasks:operate, templates:read, dlq:operate) or *.")
+        var scopes: String
+
+        func run() throws {
+            let parsed: Set<APIScope>
+            do {
+                parsed = try APIScope.parseList(scopes)
+                _ = try APIKeyring.parse("\(name) sha256:\(String(repeating: "0", count: 64)) \(scopes)", source: "--name/--scopes")
+            } catch let error as AuthConfigurationError {
+                throw ValidationError(error.description)
+            }
+            let (key, entry) = APIKeyring.generate(name: name, scopes: parsed)
+            print("key:   \(key)")
+            print("entry: \(entry.line)")
+            print("Give the key to its user; put the entry in TASKER_API_KEYS (entries separated by ';') or in the file TASKER_API_KEYS_FILE names.")
+        }
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+import Synchronization
+import Testing
+import TaskerAPI
+import TaskerCore
+import TaskerTestSupport
+
+/// The action endpoints' HTTP layer: authorization, validation, and how a performer's answer
+/// becomes a response. The actions themselves (and their races) are tested where they are
+/// built; this performer only records what it was asked and answers what the test says.
+final class RecordingPerformer: TaskActionPerforming {
+    let requests = Mutex<[TaskActionRequest]>([])
+    let answer: @Sendable (TaskActionRequest) -> TaskActionResult
+
+    init(answer: @escaping @Sendable (TaskActionRequest) -> TaskActionResult) {
+        self.answer = answer
+    }
+
+    func perform(_ request: TaskActionRequest) async throws -> TaskActionResult {
+        requests.withLock { $0.append(request) }
+        return answer(request)
+    }
+}
+
+extension APITests {
+    @Suite struct Actions {
+        @Test func withoutPerformerTheEndpointsCheckTheRequestThenAnswerNotImplemented() async throws {
+            try await APIHarness.run(.init(pipeline: false)) { api async throws in
+                let client = api.client
+                let task = UUID().uuidString.lowercased()
+                #expect(try await client.post("/v1/tasks/\(task)/cancel", .none, json: ["reason": "x"]).status == 401)
+                #expect(try await client.post("/v1/tasks/\(task)/cancel", .apiKey(api.keys.writer), json: ["reason": "x"]).status == 403)
+                let operate = Credential.apiKey(api.keys.operator_)
+                let noReason = try await client.post("/v1/tasks/\(task)/retry", operate, json: ["why": "x"])
+                #expect(noReason.status == 422)
+                #expect(Set(noReason.json?["details"]?["errors"]?.arrayValue?.compactMap(\.stringValue) ?? []) == [
+                    "unknown field 'why'", "'reason' is required: a non-empty string saying why",
+                ])
+                #expect(try await client.post("/v1/tasks/\(task)/steps/a/resolve", operate, json: ["reason": "x"]).status == 422)
+                #expect(try await client.send("POST", "/v1/tasks/\(task)/resolve", operate, body: Data("{".utf8)).status == 400)
+                let notImplemented = try await client.post("/v1/tasks/\(task)/cancel", operate, json: ["reason": "stuck"])
+                #expect(notImplemented.status == 501)
+                #expect(notImplemented.errorCode == "not_implemented")
+            }
+        }
+
+        @Test func aPerformersAnswersBecomeResponses() async throws {
+            let taskID = UUID()
+            let stepID = UUID()
+            let performer = RecordingPerformer { request in
+                switch request.action {
+                case .cancelTask:
+                    return TaskActionResult(
+                        status: .applied, message: "cancelled", taskState: .cancelled, actionID: UUID(),
+                        steps: [.init(stepID: stepID, stepName: "a", from: .pending, to: .cancelled)])
+                case .retryTask: return TaskActionResult(status: .alreadyApplied, message: "already running", taskState: .inProgress)
+                case .resolveTask: return TaskActionResult(status: .refused, message: "a complete task cannot be resolved", taskState: .complete)
+                case .retryStep: return TaskActionResult(status: .notFound, message: "no step b", taskState: .error)
+                case .resolveStep: return TaskActionResult(status: .invalid, message: "results too large", taskState: .error)
+                }
+            }
+            try await APIHarness.run(.init(pipeline: false, actions: performer)) { api async throws in
+                let client = api.client
+                let operate = Credential.apiKey(api.keys.operator_)
+                let base = "/v1/tasks/\(taskID.uuidString.lowercased())"
+
+                let cancelled = try await client.post("\(base)/cancel", operate, json: ["reason": "stuck for a day"])
+                #expect(cancelled.status == 200)
+                #expect(cancelled.json?["status"] == "applied")
+                #expect(cancelled.json?["task_state"] == "cancelled")
+                #expect(cancelled.json?["steps"]?[0]?["to_state"] == "cancelled")
+                let retried = try await client.post("\(base)/retry", operate, json: ["reason": "again"])
+                #expect(retried.status == 200)
+                #expect(retried.json?["status"] == "already_applied")
+                let refused = try await client.post("\(base)/resolve", operate, json: ["reason": "done by hand"])
+                #expect(refused.status == 409)
+                #expect(refused.errorCode == "refused")
+                #expect(refused.json?["details"]?["task_state"] == "complete")
+                #expect(try await client.post("\(base)/steps/b/retry", operate, json: ["reason": "r"]).status == 404)
+                let invalid = try await client.post("\(base)/steps/\(stepID.uuidString)/resolve", operate, json: ["reason": "r", "results": ["value": 1]])
+                #expect(invalid.status == 422)
+
+                let asked = performer.requests.withLock { $0 }
+                #expect(asked.map(\.action) == [
+                    .cancelTask, .retryTask, .resolveTask, .retryStep(step: "b"), .resolveStep(step: stepID.uuidString, results: ["value": 1]),
+                ])
+                #expect(asked.allSatisfy { $0.actor == "operator" && $0.taskID == taskID })
+                #expect(asked.first?.reason == "stuck for a day")
+            }
+        }
+    }
+}
