@@ -8,7 +8,8 @@ internal import TaskerPostgres
 ///
 /// ```swift
 /// let router = APIRouter.make(dependencies: dependencies, authenticator: authenticator, openAPIDocument: document)
-/// // More routes with their own middleware, e.g. a dashboard with session cookies:
+/// // More routes with their own middleware, e.g. a dashboard with session cookies
+/// // (`APIServer(extendRouter:)` does this for the server):
 /// router.group("ui").add(middleware: SessionMiddleware()).get { request, context in … }
 /// ```
 public enum APIRouter {

@@ -41,16 +41,21 @@ public final class APIServer: Service {
     let logger: Logger
     let openAPIDocument: String
     let extraCollections: [any APIRouteCollection]
+    let extendRouter: @Sendable (Router<APIRequestContext>, APIDependencies) -> Void
     let onListening: @Sendable (Int) async -> Void
 
     /// - Parameters:
     ///   - actions: The operator actions, or `nil` (their endpoints answer 501).
     ///   - extraCollections: More `/v1` routes (behind the same authentication).
+    ///   - extendRouter: Adds routes outside `/v1`, with middleware of their own (a dashboard
+    ///     with session cookies): called with the router once the API's routes are in it.
     ///   - onListening: Called with the port once the server listens.
     /// - Throws: when the OpenAPI document is missing from the build or the broker settings are invalid.
     public init(
         configuration: APIServerConfiguration, database: Database, actions: (any TaskActionPerforming)?, logger: Logger,
-        extraCollections: [any APIRouteCollection] = [], onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+        extraCollections: [any APIRouteCollection] = [],
+        extendRouter: @escaping @Sendable (Router<APIRequestContext>, APIDependencies) -> Void = { _, _ in },
+        onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws {
         self.configuration = configuration
         self.logger = logger
@@ -59,14 +64,17 @@ public final class APIServer: Service {
             database: database, pipeline: configuration.pipeline, broker: broker, actions: actions, logger: logger)
         self.openAPIDocument = try OpenAPIDocument.load()
         self.extraCollections = extraCollections
+        self.extendRouter = extendRouter
         self.onListening = onListening
     }
 
     /// The router, with every route the server serves.
     public func makeRouter() -> Router<APIRequestContext> {
-        APIRouter.make(
+        let router = APIRouter.make(
             dependencies: dependencies, authenticator: configuration.authenticator, openAPIDocument: openAPIDocument,
             extraCollections: extraCollections)
+        extendRouter(router, dependencies)
+        return router
     }
 
     public func run() async throws {

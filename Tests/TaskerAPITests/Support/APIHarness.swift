@@ -57,6 +57,8 @@ struct APIHarness: Sendable {
         var pipeline = true
         var actions: (any TaskActionPerforming)?
         var open = false
+        /// Routes outside `/v1` (``APIServer`` `extendRouter`).
+        var extendRouter: @Sendable (Router<APIRequestContext>, APIDependencies) -> Void = { _, _ in }
     }
 
     /// A template whose identity is the caller's idempotency key.
@@ -85,7 +87,8 @@ struct APIHarness: Sendable {
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let server = try APIServer(
             configuration: APIServerConfiguration(host: "127.0.0.1", port: 0, authenticator: authenticator, pipeline: pipeline),
-            database: pool, actions: options.actions, logger: logger, onListening: { portContinuation.yield($0) })
+            database: pool, actions: options.actions, logger: logger, extendRouter: options.extendRouter,
+            onListening: { portContinuation.yield($0) })
         var services: [any Service] = [server]
         if options.pipeline {
             services += [
