@@ -46,13 +46,16 @@ public final class APIServer: Service {
 
     /// - Parameters:
     ///   - actions: The operator actions, or `nil` (their endpoints answer 501).
+    ///   - makeActions: Makes the operator actions from the server's broker link (to publish on
+    ///     its connection, ``BrokerLink/publishingConnection``); wins over `actions`.
     ///   - extraCollections: More `/v1` routes (behind the same authentication).
     ///   - extendRouter: Adds routes outside `/v1`, with middleware of their own (a dashboard
     ///     with session cookies): called with the router once the API's routes are in it.
     ///   - onListening: Called with the port once the server listens.
     /// - Throws: when the OpenAPI document is missing from the build or the broker settings are invalid.
     public init(
-        configuration: APIServerConfiguration, database: Database, actions: (any TaskActionPerforming)?, logger: Logger,
+        configuration: APIServerConfiguration, database: Database, actions: (any TaskActionPerforming)? = nil,
+        makeActions: (@Sendable (BrokerLink) -> any TaskActionPerforming)? = nil, logger: Logger,
         extraCollections: [any APIRouteCollection] = [],
         extendRouter: @escaping @Sendable (Router<APIRequestContext>, APIDependencies) -> Void = { _, _ in },
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
@@ -61,7 +64,7 @@ public final class APIServer: Service {
         self.logger = logger
         let broker = try BrokerLink(amqp: configuration.pipeline.amqp, topology: configuration.pipeline.topology, logger: logger)
         self.dependencies = APIDependencies(
-            database: database, pipeline: configuration.pipeline, broker: broker, actions: actions, logger: logger)
+            database: database, pipeline: configuration.pipeline, broker: broker, actions: makeActions?(broker) ?? actions, logger: logger)
         self.openAPIDocument = try OpenAPIDocument.load()
         self.extraCollections = extraCollections
         self.extendRouter = extendRouter

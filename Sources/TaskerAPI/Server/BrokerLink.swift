@@ -42,6 +42,10 @@ public final class BrokerLink: Sendable {
     /// The connections, to run beside the server.
     public var services: [any Service] { [publishing, deadLetterConnection] }
 
+    /// The publishing connection (`tasker-api-publish`), for collaborators that publish on their
+    /// own, e.g. the operator actions. It runs beside the server; calls wait for it to connect.
+    public var publishingConnection: AMQPConnection { publishing }
+
     /// Whether both connections are up.
     public var isConnected: Bool { publishing.isConnected && deadLetterConnection.isConnected }
 
