@@ -1,7 +1,9 @@
 import Foundation
 import Testing
+import PostgresNIO
 import TaskerAMQP
 import TaskerCore
+import TaskerPostgres
 import TaskerServices
 import TaskerTestSupport
 
@@ -22,6 +24,19 @@ extension APITests {
 
                 let task = try await api.waitForTask(id)
                 #expect(task["state"] == "complete")
+            }
+        }
+
+        @Test func publishedDispatchesLeaveTheOutbox() async throws {
+            // No pipeline (so no relay): only the API can delete what it published.
+            try await APIHarness.run(.init(pipeline: false)) { api async throws in
+                _ = try await api.submitted("linear", context: ["even_number": 2])
+                let prefix = api.topology.prefix + "."
+                try await eventually("the submission's outbox rows deleted", timeout: .seconds(10), every: .milliseconds(100)) {
+                    let rows = try await api.database.query(
+                        "SELECT count(*) FROM outbox_batches WHERE EXISTS (SELECT 1 FROM unnest(exchanges) e WHERE starts_with(e, \(prefix)))")
+                    return try rows.first?.decode(Int.self) == 0
+                }
             }
         }
 

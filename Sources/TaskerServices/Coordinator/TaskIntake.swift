@@ -80,6 +80,13 @@ public struct TaskIntake: Sendable {
         return started.creations
     }
 
+    /// Deletes the outbox rows ``start(_:wire:)`` published that no later start has deleted
+    /// yet. Call it every few hundred milliseconds while idle and once when stopping (the
+    /// coordinator's bootstrap does), or the relay publishes them a second time.
+    public func flushPublishedOutbox() async throws {
+        try await store.flushPublishedOutbox()
+    }
+
     /// Announces a refused request (`task.request_rejected`): the keys every event has,
     /// `task_id` null, the errors, the request when it could be read, and any `details` the
     /// caller adds (the coordinator: the message's id, size and whether it was dead-lettered).
