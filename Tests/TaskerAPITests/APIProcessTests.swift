@@ -45,6 +45,13 @@ extension APITests {
         }
 
         @Test func servesWithAKeyLogsNoSecretAndStopsOnSIGTERM() async throws {
+            // The schema, as a deployment would have it (`tasker migrate`).
+            let migrate = Process()
+            migrate.executableURL = Self.binary
+            migrate.arguments = ["migrate", "--log-level", "warning"]
+            try migrate.run()
+            try await eventually("tasker migrate to finish", timeout: .seconds(60), every: .milliseconds(100)) { !migrate.isRunning }
+            #expect(migrate.terminationStatus == 0)
             let (key, entry) = APIKeyring.generate(name: "process-test", scopes: [.templatesRead])
             let secret = "jwt-secret-" + UUID().uuidString + UUID().uuidString
             let (process, output) = try launch(

@@ -105,6 +105,11 @@ struct APIHarness: Sendable {
             try await PostgresMigrator(client: pool.currentClient, logger: logger)
                 .migrate(try Migration.load(from: packageRoot.appendingPathComponent("migrations")))
             try await registerTemplates(namespace: namespace, store: PostgresStore(database: pool, logger: logger))
+            // Declare everything up front, so a message published before the services finish
+            // starting is queued rather than unroutable.
+            try await AMQPConnection.withConnection(configuration: amqp, logger: logger) { connection in
+                try await TaskerTopology.declare(on: connection, topology: topology, namespaces: [namespace])
+            }
             let serviceGroup = ServiceGroup(services: services, logger: logger)
             let result: Result<T, any Error> = try await withThrowingTaskGroup(of: Void.self) { running in
                 running.addTask { try await serviceGroup.run() }
