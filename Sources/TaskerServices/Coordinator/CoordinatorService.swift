@@ -7,6 +7,7 @@ internal import TaskerAMQP
 internal import TaskerCore
 internal import TaskerWire
 internal import Synchronization
+internal import Tracing
 
 /// Turns task requests into running tasks.
 ///
@@ -71,9 +72,24 @@ public final class CoordinatorService: Service, BootstrappedService {
     /// Stores and starts the planned requests in one transaction, publishes the outbox, answers
     /// and acknowledges every request.
     private func start(_ requests: [PlannedRequest], wire: WirePublisher) async throws {
+        let began = ContinuousClock.now
+        // One span per request, the root of its task's trace (or a child of the caller's span
+        // when the request carries one); the task's first dispatches carry its context.
+        let spans = requests.map { request in
+            startSpan("tasker.task.request", context: WireTracing.context(from: request.delivery.properties.headers), ofKind: .consumer)
+        }
+        defer { for span in spans { span.end() } }
         let started = try await store.startTasks(requests.map(\.plan), now: configuration.clock.now())
+        var traces: [UUID: ServiceContext] = [:]
+        for (span, creation) in zip(spans, started.creations) {
+            guard let creation else { continue }
+            traces[creation.taskID] = span.context
+            guard span.isRecording else { continue }
+            span.attributes["tasker.task.id"] = "\(creation.taskID)"
+            span.attributes["tasker.request.status"] = creation.duplicate ? "duplicate" : "created"
+        }
         let outbox = OutboxPublisher(wire: wire, store: store, logger: logger)
-        await outbox.publish(started.outbox)
+        await outbox.publish(started.outbox, traces: traces)
         var answered: [(AMQPDelivery, TaskRequestReply)] = []
         for (request, creation) in zip(requests, started.creations) {
             guard let creation else {
@@ -87,8 +103,8 @@ public final class CoordinatorService: Service, BootstrappedService {
             logger.debug("task request handled", metadata: [LogKeys.taskID: "\(creation.taskID)", "tasker.request.status": "\(status)"])
             answered.append((request.delivery, TaskRequestReply(status: status, taskID: creation.taskID)))
         }
-        Recorder(label: "tasker.coordinator.batch_size").record(requests.count)
         await reply(answered, wire: wire)
+        PipelineMetrics.batch(role: "coordinator", size: requests.count, started: began)
     }
 
     /// Answers each request on its `reply_to` (all in flight at once), then acknowledges it.
