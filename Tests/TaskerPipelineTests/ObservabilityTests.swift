@@ -95,7 +95,7 @@ import TaskerTestSupport
             #expect(worker.sum("tasker_worker_steps_total", ["outcome": "completed", "namespace": namespace]) == steps)
             #expect(worker.sum("tasker_worker_step_duration_seconds_count", ["outcome": "completed"]) == steps)
             #expect(worker.sum("tasker_worker_step_queue_wait_seconds_count", ["namespace": namespace]) == steps)
-            #expect(worker.sum("tasker_amqp_consumers") == 1)
+            #expect(worker.sum("tasker_amqp_consumers") == 2, "the namespace's steps queue and the worker's control queue")
             #expect(worker.samples.filter { $0.name == "tasker_amqp_connected" }.map(\.value) == [1, 1], "consume and publish connections up")
 
             // The reenqueuer reads the backlog every 5 s: once every consumer runs, it sees the
