@@ -12,6 +12,7 @@ public struct OutboundMessage: Sendable, Hashable {
     public var body: Data
     /// The task the message is about, when the process that made it knows (not stored in the
     /// outbox: a relayed message has none). Publishers use it to attach the task's trace context.
+    /// Not part of the message's identity: two messages that differ only here are equal.
     public var taskID: UUID?
 
     public init(exchange: String, routingKey: String, type: String, messageID: UUID, body: Data, taskID: UUID? = nil) {
@@ -58,5 +59,21 @@ public struct OutboundMessage: Sendable, Hashable {
             body: try WireCoding.encode(dispatch),
             taskID: dispatch.taskID
         )
+    }
+}
+
+extension OutboundMessage {
+    /// Equal when everything that goes on the wire is: ``taskID`` is process-local metadata.
+    public static func == (lhs: OutboundMessage, rhs: OutboundMessage) -> Bool {
+        lhs.exchange == rhs.exchange && lhs.routingKey == rhs.routingKey && lhs.type == rhs.type
+            && lhs.messageID == rhs.messageID && lhs.body == rhs.body
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(exchange)
+        hasher.combine(routingKey)
+        hasher.combine(type)
+        hasher.combine(messageID)
+        hasher.combine(body)
     }
 }
