@@ -22,6 +22,11 @@ let package = Package(
         .library(name: "TaskerWorkerApp", targets: ["TaskerWorkerApp"]),
         .library(name: "TaskerWorkerPostgres", targets: ["TaskerWorkerPostgres"]),
     ],
+    // `swift build --traits OTLPExporter`: build the OTLP/HTTP trace exporter (swift-otel) into
+    // `tasker` (docs/operations.md, "Traces"). Off by default: it adds minutes to a clean build.
+    traits: [
+        .trait(name: "OTLPExporter", description: "Export traces over OTLP/HTTP (swift-otel), configured by the OTEL_* variables"),
+    ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
@@ -34,6 +39,9 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         // Without swift-configuration support (a default trait we do not use): a shorter build.
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: ["FullFoundation"]),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
+        .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0", traits: ["OTLPHTTP"]),
     ],
     targets: [
         // MARK: Pure domain: templates, DAG, state machines, readiness, backoff, finalization. No I/O.
@@ -51,6 +59,7 @@ let package = Package(
             dependencies: [
                 "TaskerCore",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -75,7 +84,10 @@ let package = Package(
         // MARK: The wire: topology, message properties, dead-lettering, the confirmed publisher.
         .target(
             name: "TaskerWire",
-            dependencies: ["TaskerCore", "TaskerAMQP"],
+            dependencies: [
+                "TaskerCore", "TaskerAMQP", .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+            ],
             swiftSettings: swiftSettings
         ),
         // MARK: Worker runtime: the step-handler API and the worker service. No database.
@@ -88,6 +100,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -139,6 +152,20 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // MARK: Observability: /metrics (Prometheus), /health/live and /health/ready for every service.
+        .target(
+            name: "TaskerObservability",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -182,8 +209,13 @@ let package = Package(
                 "TaskerWorkerApp",
                 "TaskerWorkerPostgres",
                 "TaskerAPI",
+                "TaskerObservability",
+                .product(name: "OTel", package: "swift-otel", condition: .when(traits: ["OTLPExporter"])),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
@@ -282,9 +314,14 @@ let package = Package(
                 "TaskerWorker",
                 "TaskerServices",
                 "TaskerExamples",
+                "TaskerObservability",
                 "TaskerTestSupport",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings

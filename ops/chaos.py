@@ -735,7 +735,7 @@ def audit_database(env, run_id, submitter):
     out["replies"] = statuses
     out["reply_mismatch"] = len(reply_mismatch)
     out["reply_mismatch_sample"] = reply_mismatch[:3]
-    out["outbox_left"] = int(psql(env, f"SELECT count(*) FROM outbox WHERE starts_with(exchange, '{submitter.prefix}.')")[0][0])
+    out["outbox_left"] = int(psql(env, f"SELECT coalesce(sum(cardinality(message_ids)), 0) FROM outbox_batches WHERE starts_with(exchanges[1], '{submitter.prefix}.')")[0][0])
     # Timing material.
     st = psql(env, f"""
         SELECT extract(epoch FROM st.created_at), st.to_state, st.metadata->>'worker_id', s.attempts,
@@ -1094,7 +1094,7 @@ def verdict(run):
     if dead_count:
         failures.append(f"{dead_count} dead-lettered")
     if audit["outbox_left"]:
-        failures.append(f"{audit['outbox_left']} outbox rows left")
+        failures.append(f"{audit['outbox_left']} outbox messages left")
     if len(submitter.confirmed) < args.tasks:
         failures.append(f"only {len(submitter.confirmed)} of {args.tasks} requests confirmed by the broker")
     if any(not ev.get("ok") for ev in run.restarts):
@@ -1127,7 +1127,7 @@ def print_report(run, failures):
         ("replies received (by status)", ", ".join(f"{k} {v}" for k, v in sorted(audit["replies"].items(), key=str)) or "-"),
         ("messages left in work queues (ready/unacked)", "0" if not left else "; ".join(f"{q} {v[0]}/{v[1]}" for q, v in left.items())),
         ("dead-lettered", dead_count),
-        ("outbox rows left", audit["outbox_left"]),
+        ("outbox messages left", audit["outbox_left"]),
         ("--", ""),
         ("SIGKILLs", f"{len(kills)} (" + ", ".join(f"{p.role} {p.kills}" for p in cluster.procs) + ")"),
         ("unexpected exits (relaunched)", len(unexpected)),

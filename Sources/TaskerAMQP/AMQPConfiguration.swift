@@ -93,6 +93,9 @@ public struct AMQPConfiguration: Sendable {
     /// `nil` or zero: the first failure is thrown at once. Services set it, so one started
     /// during a broker outage waits for the broker instead of crash-looping.
     public var startupTimeout: Duration? = nil
+    /// Where every connection opened with this configuration reports whether it is up and how
+    /// many consumers it runs (readiness probes, docs/operations.md); `nil`: nowhere.
+    public var monitor: AMQPConnectionMonitor? = nil
 
     public init(
         host: String = "127.0.0.1",

@@ -229,7 +229,9 @@ public final class AMQPConnection: Sendable, Service {
             )
         }
         let connectionCore = self.core
+        connectionCore.consumerCountChanged(by: 1)
         streamContinuation.onTermination = { termination in
+            connectionCore.consumerCountChanged(by: -1)
             if case .cancelled = termination { connectionCore.submit(.cancel(tag: tag, nil)) }
         }
         return AMQPConsumer(tag: tag, queue: queue, stream: stream, core: core)

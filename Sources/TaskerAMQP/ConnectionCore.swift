@@ -16,7 +16,7 @@ enum AMQPLogKey {
     static let delay = "amqp.reconnect.delay"
 }
 
-/// Counters reported through swift-metrics.
+/// Counters and gauges reported through swift-metrics.
 struct AMQPMetrics: Sendable {
     let published: Counter
     let confirmed: Counter
@@ -26,6 +26,10 @@ struct AMQPMetrics: Sendable {
     let acked: Counter
     let rejected: Counter
     let reconnects: Counter
+    /// 1 while the connection is established, 0 while connecting, reconnecting or closed.
+    let connected: Gauge
+    /// Consumers running on the connection.
+    let consumers: Gauge
 
     init(connectionName: String) {
         let dimensions = [("connection", connectionName)]
@@ -37,6 +41,8 @@ struct AMQPMetrics: Sendable {
         acked = Counter(label: "tasker.amqp.acked", dimensions: dimensions)
         rejected = Counter(label: "tasker.amqp.rejected", dimensions: dimensions)
         reconnects = Counter(label: "tasker.amqp.reconnects", dimensions: dimensions)
+        connected = Gauge(label: "tasker.amqp.connected", dimensions: dimensions)
+        consumers = Gauge(label: "tasker.amqp.consumers", dimensions: dimensions)
     }
 }
 
@@ -124,6 +130,7 @@ final class ConnectionCore: Sendable {
         var finishWaiters: [CheckedContinuation<AMQPError?, Never>] = []
         var connected = false
         var reconnects = 0
+        var consumers = 0
     }
 
     let configuration: AMQPConfiguration
@@ -145,6 +152,8 @@ final class ConnectionCore: Sendable {
         logger[metadataKey: AMQPLogKey.connection] = "\(self.name)"
         self.logger = logger
         self.metrics = AMQPMetrics(connectionName: self.name)
+        metrics.connected.record(0)
+        configuration.monitor?.opened(ObjectIdentifier(self), name: self.name)
     }
 
     deinit { Glibc.close(wakeFD) }
@@ -218,6 +227,8 @@ final class ConnectionCore: Sendable {
             state.finishWaiters = []
             return (commands, waiters)
         }
+        metrics.connected.record(0)
+        configuration.monitor?.closed(ObjectIdentifier(self))
         for waiter in waiters { waiter.resume(returning: error) }
         return commands
     }
@@ -248,6 +259,18 @@ final class ConnectionCore: Sendable {
             $0.connected = connected
             if reconnected { $0.reconnects += 1 }
         }
+        metrics.connected.record(connected ? 1 : 0)
+        configuration.monitor?.connectionChanged(ObjectIdentifier(self), connected: connected)
+    }
+
+    /// Counts a consumer that started (`+1`) or whose deliveries ended (`-1`).
+    func consumerCountChanged(by delta: Int) {
+        let count = state.withLock { state in
+            state.consumers = max(0, state.consumers + delta)
+            return state.consumers
+        }
+        metrics.consumers.record(count)
+        configuration.monitor?.consumersChanged(ObjectIdentifier(self), count: count)
     }
 
     var isConnected: Bool { state.withLock { $0.connected } }

@@ -23,6 +23,10 @@ public struct ServiceOptions: ParsableArguments, Sendable {
 
     public init() {}
 
+    /// Every broker connection this process opens with ``amqpConfiguration(name:)`` reports to
+    /// this monitor, so the process can answer readiness probes (docs/operations.md, "Health and metrics").
+    public static let connectionMonitor = AMQPConnectionMonitor()
+
     /// The process environment (read at each call, so tests may set variables first).
     public var environment: [String: String] { ProcessInfo.processInfo.environment }
 
@@ -32,6 +36,7 @@ public struct ServiceOptions: ParsableArguments, Sendable {
         let url = amqpURL ?? environment["AMQP_URL"] ?? "amqp://tasker:tasker@127.0.0.1:5673/%2f"
         var configuration = try AMQPConfiguration(url: url, connectionName: name)
         configuration.startupTimeout = startupTimeout
+        configuration.monitor = Self.connectionMonitor
         return configuration
     }
 

@@ -1,4 +1,6 @@
-internal import Foundation
+package import Foundation
+internal import Metrics
+package import Tracing
 package import TaskerAMQP
 package import TaskerCore
 
@@ -24,25 +26,29 @@ package struct WirePublisher: Sendable {
     /// Publishes a dispatch or a lifecycle event written by the store (an outbox row).
     /// Dispatches are `mandatory`: a namespace without a worker queue fails the publish
     /// instead of dropping the step.
-    package func publish(_ message: OutboundMessage) async throws {
+    /// - Parameter trace: The trace context to carry in the headers (``WireTracing``), if any.
+    package func publish(_ message: OutboundMessage, trace: ServiceContext? = nil) async throws {
         let kind = WireMessageKind(outboundType: message.type)
+        var properties = kind.properties(messageID: message.messageID, timestamp: Date())
+        if let trace { properties.headers.merge(WireTracing.headers(for: trace)) { current, _ in current } }
         try await connection.publish(
             Array(message.body),
             exchange: message.exchange,
             routingKey: message.routingKey,
-            properties: kind.properties(messageID: message.messageID, timestamp: Date()),
+            properties: properties,
             mandatory: kind.isMandatory
         )
     }
 
     /// Publishes every message at once (pipelined confirms); a failure affects its own message only.
+    /// - Parameter traces: Trace contexts by task: a message about one of these tasks carries it.
     /// - Returns: For each message, in order, `nil` if the broker confirmed it, or why not.
-    package func publishAll(_ messages: [OutboundMessage]) async -> [(any Error)?] {
+    package func publishAll(_ messages: [OutboundMessage], traces: [UUID: ServiceContext] = [:]) async -> [(any Error)?] {
         await withTaskGroup(of: (Int, (any Error)?).self) { group in
             for (index, message) in messages.enumerated() {
                 group.addTask {
                     do {
-                        try await publish(message)
+                        try await publish(message, trace: message.taskID.flatMap { traces[$0] })
                         return (index, nil)
                     } catch {
                         return (index, error)
@@ -55,14 +61,17 @@ package struct WirePublisher: Sendable {
         }
     }
 
-    /// Publishes a worker's report to the results exchange.
+    /// Publishes a worker's report to the results exchange, with the trace context of the
+    /// current span (the step attempt's) in its headers.
     package func publish(_ result: StepResultMessage) async throws {
         let kind = WireMessageKind.stepResult(result.kind)
+        var properties = kind.properties(messageID: UUID(), timestamp: result.occurredAt)
+        if let current = ServiceContext.current { properties.headers.merge(WireTracing.headers(for: current)) { current, _ in current } }
         try await connection.publish(
             Array(try WireCoding.encode(result)),
             exchange: topology.resultsExchange,
             routingKey: topology.resultsRoutingKey,
-            properties: kind.properties(messageID: UUID(), timestamp: result.occurredAt),
+            properties: properties,
             mandatory: kind.isMandatory
         )
     }
@@ -104,6 +113,7 @@ package struct WirePublisher: Sendable {
         properties.persistent = true
         try await connection.publish(
             delivery.body, exchange: topology.deadLetterExchange, routingKey: sourceQueue, properties: properties, mandatory: true)
+        Counter(label: "tasker.dead_letters", dimensions: [("queue", sourceQueue)]).increment()
     }
 
     /// Publishes a dead-lettered message again, straight to the queue it came from (through

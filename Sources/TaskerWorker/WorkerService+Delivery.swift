@@ -3,6 +3,7 @@ import Logging
 import TaskerAMQP
 import TaskerCore
 import TaskerWire
+import Tracing
 
 extension WorkerService {
     /// Handles one delivery: decode, publish `started`, run, publish the result, acknowledge.
@@ -23,7 +24,22 @@ extension WorkerService {
             )
             return
         }
+        // The attempt's span continues the trace the dispatch carries; its context goes out with
+        // `step.started` and the result (WirePublisher adds the current span's headers).
+        await withSpan("tasker.step.attempt", context: WireTracing.context(from: delivery.properties.headers), ofKind: .consumer) { span in
+            if span.isRecording {
+                span.attributes["tasker.task.id"] = "\(dispatch.taskID)"
+                span.attributes["tasker.step.id"] = "\(dispatch.stepID)"
+                span.attributes["tasker.step.name"] = dispatch.stepName
+                span.attributes["tasker.step.handler"] = dispatch.handler
+                span.attributes["tasker.step.attempt"] = dispatch.attempt
+            }
+            await attempt(dispatch, delivery: delivery, publishing: publishing)
+        }
+    }
 
+    /// Runs one decoded dispatch: publish `started`, run, publish the result, acknowledge.
+    private func attempt(_ dispatch: StepDispatch, delivery: AMQPDelivery, publishing: WirePublisher) async {
         var logger = self.logger
         logger[metadataKey: LogKeys.taskID] = "\(dispatch.taskID)"
         logger[metadataKey: LogKeys.stepID] = "\(dispatch.stepID)"
@@ -31,6 +47,7 @@ extension WorkerService {
         logger[metadataKey: LogKeys.attempt] = "\(dispatch.attempt)"
 
         let report = StartReport()
+        metrics.started(dispatch)
         let started = executor.started(dispatch)
         let result = await withTaskGroup(of: Void.self) { group in
             // `step.started` goes out only if the step is still running after the delay; it is
@@ -77,7 +94,7 @@ extension WorkerService {
             returnForRedelivery(delivery, logger: logger)
             return
         }
-        metrics.record(result)
+        metrics.record(result, dispatch: dispatch)
         logger.debug(
             "step finished",
             metadata: [

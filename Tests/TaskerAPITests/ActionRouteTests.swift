@@ -88,5 +88,48 @@ extension APITests {
                 #expect(asked.first?.reason == "stuck for a day")
             }
         }
+
+        /// The real operator actions behind the API, against the running pipeline: a failed
+        /// task retried, a running one cancelled, a refusal, and the audit trail naming the key.
+        @Test func operatorActionsThroughTheAPI() async throws {
+            try await APIHarness.run(.init(operatorActions: true)) { api async throws in
+                let client = api.client
+                let operate = Credential.apiKey(api.keys.operator_)
+
+                // A permanent failure, then a retry: the failed step runs again and the task completes
+                // (the failure injection only names the step; its second run fails too, so resolve it).
+                let failing = try await api.submitted("linear", context: ["even_number": 2, "fail_permanently": ["step_2"]])
+                #expect(try await api.waitForTask(failing)["state"] == "error")
+                let resolved = try await client.post(
+                    "/v1/tasks/\(failing)/steps/step_2/resolve", operate, json: ["reason": "fixed upstream", "results": ["value": 16]])
+                #expect(resolved.status == 200)
+                #expect(resolved.json?["status"] == "applied")
+                let finished = try await api.waitForTask(failing)
+                #expect(finished["state"] == "complete")
+                let again = try await client.post(
+                    "/v1/tasks/\(failing)/steps/step_2/resolve", operate, json: ["reason": "fixed upstream", "results": ["value": 16]])
+                #expect(again.status == 200 || again.status == 409)
+                // Cancelling a finished task is refused, with the reason.
+                let refused = try await client.post("/v1/tasks/\(failing)/cancel", operate, json: ["reason": "too late"])
+                #expect(refused.status == 409)
+                #expect(refused.errorCode == "refused")
+                // The audit trail records who did it and why.
+                let audit = try await client.get("/v1/tasks/\(failing)/audit", .apiKey(api.keys.reader))
+                #expect(audit.status == 200)
+                let text = String(decoding: audit.body, as: UTF8.self)
+                #expect(text.contains("fixed upstream") && text.contains("operator"))
+
+                // A running task cancelled: its sleeping step is cancelled, the task ends cancelled.
+                let slow = try await api.submitted("linear", context: ["even_number": 2, "sleep_ms": ["step_1": 30_000]])
+                try await Task.sleep(for: .milliseconds(300))
+                let cancelled = try await client.post("/v1/tasks/\(slow)/cancel", operate, json: ["reason": "not needed"])
+                #expect(cancelled.status == 200)
+                #expect(cancelled.json?["task_state"] == "cancelled")
+                let repeated = try await client.post("/v1/tasks/\(slow)/cancel", operate, json: ["reason": "not needed"])
+                #expect(repeated.status == 200)
+                #expect(repeated.json?["status"] == "already_applied")
+                #expect(try await client.post("/v1/tasks/\(UUID().uuidString)/cancel", operate, json: ["reason": "x"]).status == 404)
+            }
+        }
     }
 }

@@ -10,13 +10,18 @@ public struct OutboundMessage: Sendable, Hashable {
     /// The AMQP `message_id`; consumers may use it to drop duplicates.
     public var messageID: UUID
     public var body: Data
+    /// The task the message is about, when the process that made it knows (not stored in the
+    /// outbox: a relayed message has none). Publishers use it to attach the task's trace context.
+    /// Not part of the message's identity: two messages that differ only here are equal.
+    public var taskID: UUID?
 
-    public init(exchange: String, routingKey: String, type: String, messageID: UUID, body: Data) {
+    public init(exchange: String, routingKey: String, type: String, messageID: UUID, body: Data, taskID: UUID? = nil) {
         self.exchange = exchange
         self.routingKey = routingKey
         self.type = type
         self.messageID = messageID
         self.body = body
+        self.taskID = taskID
     }
 
     /// A lifecycle event on the events exchange, routed by its name.
@@ -26,7 +31,8 @@ public struct OutboundMessage: Sendable, Hashable {
             routingKey: event.event.rawValue,
             type: event.event.rawValue,
             messageID: event.eventID,
-            body: try WireCoding.encode(event)
+            body: try WireCoding.encode(event),
+            taskID: event.taskID
         )
     }
 
@@ -50,7 +56,24 @@ public struct OutboundMessage: Sendable, Hashable {
             routingKey: dispatch.namespace,
             type: LifecycleEventName.viableStepsDiscovered.rawValue,
             messageID: messageID,
-            body: try WireCoding.encode(dispatch)
+            body: try WireCoding.encode(dispatch),
+            taskID: dispatch.taskID
         )
+    }
+}
+
+extension OutboundMessage {
+    /// Equal when everything that goes on the wire is: ``taskID`` is process-local metadata.
+    public static func == (lhs: OutboundMessage, rhs: OutboundMessage) -> Bool {
+        lhs.exchange == rhs.exchange && lhs.routingKey == rhs.routingKey && lhs.type == rhs.type
+            && lhs.messageID == rhs.messageID && lhs.body == rhs.body
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(exchange)
+        hasher.combine(routingKey)
+        hasher.combine(type)
+        hasher.combine(messageID)
+        hasher.combine(body)
     }
 }

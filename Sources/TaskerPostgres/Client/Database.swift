@@ -1,4 +1,5 @@
 public import Logging
+internal import Metrics
 public import PostgresNIO
 public import ServiceLifecycle
 internal import Synchronization
@@ -102,18 +103,22 @@ public final class Database: Service, Sendable {
         _ operation: String, _ body: @escaping @Sendable (PostgresClient) async throws -> Result
     ) async throws -> Result {
         let (client, generation) = state.withLock { ($0.pool.client, $0.pool.generation) }
+        let started = ContinuousClock.now
         do {
             let result = try await Deadline.run(callTimeout, operation: operation) {
                 await self.untilRunning()
                 return try await body(client)
             }
+            DatabaseMetrics.call(operation, outcome: "ok", started: started)
             succeeded()
             return result
         } catch let timeout as DatabaseTimeout {
+            DatabaseMetrics.call(operation, outcome: "timeout", started: started)
             logger.warning("database call missed its deadline", metadata: ["db.operation": "\(operation)", "db.timeout": "\(callTimeout)"])
             requestReplacement(of: generation, reason: "\(timeout)")
             throw timeout
         } catch {
+            DatabaseMetrics.call(operation, outcome: Self.isConnectionFailure(error) ? "unavailable" : "error", started: started)
             if Self.isConnectionFailure(error) { markNotReady(reason: "\(String(reflecting: error).prefix(200))") }
             throw error
         }
@@ -141,6 +146,7 @@ public final class Database: Service, Sendable {
             defer { state.ready = true }
             return !state.ready
         }
+        if becameReady { DatabaseMetrics.ready(true) }
         if becameReady { logger.info("database ready", metadata: ["db": "\(configuration)"]) }
     }
 
@@ -149,6 +155,7 @@ public final class Database: Service, Sendable {
             defer { state.ready = false }
             return state.ready
         }
+        if wasReady { DatabaseMetrics.ready(false) }
         if wasReady { logger.warning("database not ready", metadata: ["db": "\(configuration)", "db.reason": "\(reason)"]) }
     }
 
@@ -189,6 +196,7 @@ public final class Database: Service, Sendable {
     /// Runs the pool until graceful shutdown or cancellation; replaces it when it is wedged and
     /// probes the database when the process is idle.
     public func run() async throws {
+        DatabaseMetrics.prime()
         startRunner()
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in

@@ -6,6 +6,8 @@ public import ServiceLifecycle
 internal import TaskerAMQP
 internal import TaskerCore
 internal import TaskerWire
+internal import Synchronization
+internal import Tracing
 
 /// Turns task requests into running tasks.
 ///
@@ -69,7 +71,19 @@ public final class CoordinatorService: Service, BootstrappedService {
     /// Stores and starts the planned requests in one transaction, publishes the outbox, answers
     /// and acknowledges every request.
     private func start(_ requests: [PlannedRequest], wire: WirePublisher) async throws {
-        let creations = try await intake.start(requests.map(\.plan), wire: wire)
+        let began = ContinuousClock.now
+        // One span per request, the root of its task's trace (or a child of the caller's span
+        // when the request carries one); the task's first dispatches carry its context.
+        let spans = requests.map { request in
+            startSpan("tasker.task.request", context: WireTracing.context(from: request.delivery.properties.headers), ofKind: .consumer)
+        }
+        defer { for span in spans { span.end() } }
+        let creations = try await intake.start(requests.map(\.plan), wire: wire, traceContexts: spans.map(\.context))
+        for (span, creation) in zip(spans, creations) where span.isRecording {
+            guard let creation else { continue }
+            span.attributes["tasker.task.id"] = "\(creation.taskID)"
+            span.attributes["tasker.request.status"] = creation.duplicate ? "duplicate" : "created"
+        }
         var answered: [(AMQPDelivery, TaskRequestReply)] = []
         for (request, creation) in zip(requests, creations) {
             guard let creation else {
@@ -82,8 +96,8 @@ public final class CoordinatorService: Service, BootstrappedService {
             Counter(label: "tasker.coordinator.requests", dimensions: [("outcome", status.rawValue)]).increment()
             answered.append((request.delivery, TaskRequestReply(status: status, taskID: creation.taskID)))
         }
-        Recorder(label: "tasker.coordinator.batch_size").record(requests.count)
         await reply(answered, wire: wire)
+        PipelineMetrics.batch(role: "coordinator", size: requests.count, started: began)
     }
 
     /// Answers each request on its `reply_to` (all in flight at once), then acknowledges it.

@@ -1,5 +1,6 @@
 internal import Foundation
 public import Logging
+package import ServiceContextModule
 internal import Synchronization
 package import TaskerCore
 public import TaskerPostgres
@@ -71,9 +72,15 @@ public struct TaskIntake: Sendable {
     ///
     /// Returns one creation per plan, in order: a new task, or the existing task with the same
     /// identity (`duplicate`); `nil` when the plan's template version was removed meanwhile.
-    package func start(_ plans: [TaskPlan], wire: WirePublisher) async throws -> [TaskCreation?] {
+    /// - Parameter traceContexts: one per plan (or none): the trace each new task's first
+    ///   messages carry.
+    package func start(_ plans: [TaskPlan], wire: WirePublisher, traceContexts: [ServiceContext] = []) async throws -> [TaskCreation?] {
         let started = try await store.startTasks(plans, now: configuration.clock.now())
-        await OutboxPublisher(wire: wire, store: store, logger: logger).publish(started.outbox)
+        var traces: [UUID: ServiceContext] = [:]
+        for (context, creation) in zip(traceContexts, started.creations) {
+            if let creation { traces[creation.taskID] = context }
+        }
+        await OutboxPublisher(wire: wire, store: store, logger: logger).publish(started.outbox, traces: traces)
         for creation in started.creations.compactMap({ $0 }) {
             logger.debug("task request handled", metadata: [LogKeys.taskID: "\(creation.taskID)", "tasker.request.duplicate": "\(creation.duplicate)"])
         }

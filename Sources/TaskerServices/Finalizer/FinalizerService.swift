@@ -6,6 +6,7 @@ public import ServiceLifecycle
 internal import TaskerAMQP
 internal import TaskerCore
 internal import TaskerWire
+internal import Tracing
 
 /// Records step results and moves tasks forward.
 ///
@@ -52,8 +53,21 @@ public final class FinalizerService: Service, BootstrappedService {
 
     /// Records the reports in one transaction, publishes the outbox, acknowledges.
     private func record(_ results: [(delivery: AMQPDelivery, message: StepResultMessage)], outbox: OutboxPublisher) async throws {
-        let recording = try await store.recordResults(results.map(\.message), now: configuration.clock.now())
-        await outbox.publish(recording.outbox)
+        let began = ContinuousClock.now
+        let now = configuration.clock.now()
+        // The batch's span links every report's step attempt (a batch mixes tasks); the children a
+        // report makes ready are dispatched in that attempt's trace.
+        let span = startSpan("tasker.results.batch", context: .topLevel, ofKind: .consumer)
+        defer { span.end() }
+        var traces: [UUID: ServiceContext] = [:]
+        for result in results {
+            let attempt = WireTracing.context(from: result.delivery.properties.headers)
+            span.addLink(SpanLink(context: attempt, attributes: [:]))
+            traces[result.message.taskID] = attempt
+        }
+        span.attributes["tasker.batch.size"] = results.count
+        let recording = try await store.recordResults(results.map(\.message), now: now)
+        await outbox.publish(recording.outbox, traces: traces)
         var applied: [StepResultMessage.Kind: Int] = [:]
         var ignored = 0
         for (result, outcome) in zip(results, recording.outcomes) {
@@ -65,6 +79,7 @@ public final class FinalizerService: Service, BootstrappedService {
             switch outcome {
             case .applied:
                 applied[result.message.kind, default: 0] += 1
+                PipelineMetrics.resultLatency(occurredAt: result.message.occurredAt, recordedAt: now)
             case .ignored(let reason):
                 ignored += 1
                 logger.debug(
@@ -76,10 +91,10 @@ public final class FinalizerService: Service, BootstrappedService {
             }
         }
         for (kind, count) in applied {
-            Counter(label: "tasker.finalizer.results", dimensions: [("outcome", kind.rawValue)]).increment(by: count)
+            Counter(label: "tasker.finalizer.results", dimensions: [("outcome", PipelineMetrics.outcome(of: kind))]).increment(by: count)
         }
         if ignored > 0 { Counter(label: "tasker.finalizer.results", dimensions: [("outcome", "ignored")]).increment(by: ignored) }
-        Recorder(label: "tasker.finalizer.batch_size").record(results.count)
+        PipelineMetrics.batch(role: "finalizer", size: results.count, started: began)
         for (task, state) in recording.finishedTasks {
             logger.debug("task finished", metadata: [LogKeys.taskID: "\(task)", "tasker.task.state": "\(state.rawValue)"])
         }

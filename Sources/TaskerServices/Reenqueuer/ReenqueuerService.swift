@@ -6,6 +6,7 @@ public import ServiceLifecycle
 internal import TaskerAMQP
 internal import TaskerCore
 internal import TaskerWire
+internal import Tracing
 
 /// Runs each retry at its `next_retry_at`, and keeps the pipeline whole.
 ///
@@ -41,6 +42,10 @@ public final class ReenqueuerService: Service, BootstrappedService {
                 // Both loops sleep between rounds: cancel them on graceful shutdown rather than waiting.
                 group.addTask { await cancelWhenGracefulShutdown { await self.scheduleLoop(outbox: outbox) } }
                 group.addTask { await cancelWhenGracefulShutdown { await self.maintenanceLoop(outbox: outbox) } }
+                group.addTask {
+                    let observer = BacklogObserver(store: self.store, connection: wire.connection, logger: self.logger)
+                    await cancelWhenGracefulShutdown { await observer.run(every: self.configuration.metricsIntervalSeconds) }
+                }
             }
         }
     }
@@ -54,8 +59,15 @@ public final class ReenqueuerService: Service, BootstrappedService {
                 repeat {
                     batch = try await store.reenqueueDue(now: configuration.clock.now())
                     if !batch.isEmpty {
-                        Counter(label: "tasker.reenqueuer.dispatched").increment(by: batch.filter { WireMessageKind(outboundType: $0.message.type) == .stepDispatch }.count)
-                        await outbox.publish(batch)
+                        let dispatches = batch.filter { WireMessageKind(outboundType: $0.message.type) == .stepDispatch }.count
+                        Counter(label: "tasker.reenqueuer.dispatched").increment(by: dispatches)
+                        // A span per batch of due retries; each retried attempt continues its trace.
+                        // (The task's original trace is not stored, so a retry starts a new one.)
+                        await withSpan("tasker.retries.dispatch", context: .topLevel, ofKind: .producer) { span in
+                            span.attributes["tasker.retries"] = dispatches
+                            let traces = Dictionary(batch.compactMap { $0.message.taskID.map { ($0, span.context) } }) { first, _ in first }
+                            await outbox.publish(batch, traces: traces)
+                        }
                     }
                 } while batch.count >= 500
                 if let next = try await store.nextRetryAt() {
@@ -86,6 +98,7 @@ public final class ReenqueuerService: Service, BootstrappedService {
                 let pass = try await store.relayStaleOutbox(olderThan: cutoff, limit: 500) { entries in
                     await outbox.publishEach(entries)
                 }
+                PipelineMetrics.maintenance(swept: swept.count, relayed: pass.relayed)
                 if pass.relayed > 0 { logger.info("outbox relay republished messages", metadata: ["tasker.messages": "\(pass.relayed)"]) }
                 if pass.failed > 0 { logger.warning("outbox relay could not publish messages; will retry", metadata: ["tasker.messages": "\(pass.failed)"]) }
             } catch is CancellationError {

@@ -19,6 +19,8 @@ public struct PipelineConfiguration: Sendable {
     public var maintenanceIntervalSeconds: Double
     /// Outbox rows older than this are republished by the relay (their writer crashed or failed to publish).
     public var outboxRelayAfterSeconds: Double
+    /// How often the reenqueuer reads the outbox backlog and the queues' depths for the metrics.
+    public var metricsIntervalSeconds: Double = 5
     /// How long a service started during an outage waits for the database and the broker
     /// (retrying with backoff, logged) before it gives up and exits; zero: it exits at once.
     public var startupTimeout: Duration = .seconds(300)

@@ -54,6 +54,7 @@ struct ServiceBootstrap: Sendable {
         prepare: () async throws -> Void = {},
         _ body: (WirePublisher, AMQPConsumer) async throws -> Void
     ) async throws {
+        PipelineMetrics.prime(consuming: queue)
         try await database.waitUntilReachable(timeout: configuration.startupTimeout)
         try await prepare()
         let topology = configuration.topology

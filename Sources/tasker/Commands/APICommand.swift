@@ -1,7 +1,11 @@
 import ArgumentParser
 import Foundation
 import Logging
+import TaskerAMQP
 import TaskerAPI
+import TaskerCore
+import TaskerObservability
+import TaskerServices
 import TaskerRuntime
 import TaskerPostgres
 
@@ -22,6 +26,7 @@ struct APICommand: AsyncParsableCommand {
         @OptionGroup var logging: LoggingOptions
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var service: ServiceOptions
+        @OptionGroup var observability: ObservabilityOptions
 
         @Option(help: "Address to listen on (env TASKER_API_HOST, default 127.0.0.1).")
         var host: String?
@@ -48,9 +53,25 @@ struct APICommand: AsyncParsableCommand {
                 host: host ?? environment["TASKER_API_HOST"] ?? "127.0.0.1", port: resolvedPort, authenticator: authenticator,
                 pipeline: try service.pipeline())
             let pool = try database.makeDatabase(logger: logger)
-            // The operator actions are not wired yet: their endpoints answer 501 (docs/api.md).
-            let server = try APIServer(configuration: configuration, database: pool, actions: nil, logger: logger)
-            try await ServiceRunner.run([pool, server], logger: logger)
+            let pipeline = configuration.pipeline
+            if observability.checkConfig {
+                print("tasker.api: configuration accepted; listening on \(configuration.host):\(configuration.port), database \(pool.configuration), "
+                    + "broker \(pipeline.amqp.host):\(pipeline.amqp.port), prefix \(pipeline.topology.prefix), \(try observability.summary())")
+                return
+            }
+            let server = try APIServer(
+                configuration: configuration, database: pool,
+                makeActions: { broker in
+                    OperatorActions(
+                        database: pool, connection: broker.publishingConnection,
+                        configuration: .init(topology: pipeline.topology, events: pipeline.lifecycleEvents, clock: pipeline.clock),
+                        logger: logger)
+                },
+                logger: logger)
+            let endpoints = try observability.services(
+                readiness: [ReadinessCheck(name: "database") { pool.isReady }],  // the API serves its own /health/ready (database and broker)
+                logger: logger)
+            try await ServiceRunner.run([pool] + endpoints + [server], logger: logger)
         }
     }
 

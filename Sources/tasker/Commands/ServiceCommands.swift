@@ -3,8 +3,10 @@ import Foundation
 import Logging
 import PostgresNIO
 import ServiceLifecycle
+import TaskerAMQP
 import TaskerCore
 import TaskerExamples
+import TaskerObservability
 import TaskerPostgres
 import TaskerServices
 import TaskerRuntime
@@ -17,12 +19,24 @@ struct OrchestrationServiceOptions: ParsableArguments {
     @OptionGroup var logging: LoggingOptions
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var service: ServiceOptions
+    @OptionGroup var observability: ObservabilityOptions
 
-    /// Runs the PostgreSQL client and the service `make` builds until SIGTERM/SIGINT.
+    /// Runs the PostgreSQL client, the observability endpoints (if a port is set) and the
+    /// service `make` builds until SIGTERM/SIGINT; with `--check-config`, only checks the settings.
     func run(label: String, _ make: (Database, PipelineConfiguration, Logger) -> any Service) async throws {
         let logger = logging.makeLogger(label: label)
         let pool = try database.makeDatabase(logger: logger)
-        try await ServiceRunner.run([pool, make(pool, try service.pipeline(), logger)], logger: logger)
+        let pipeline = try service.pipeline()
+        if observability.checkConfig {
+            print("\(label): configuration accepted; database \(pool.configuration), broker \(pipeline.amqp.host):\(pipeline.amqp.port), "
+                + "prefix \(pipeline.topology.prefix), \(try observability.summary())")
+            return
+        }
+        let tracing = try TracingBootstrap.services(serviceName: label, logger: logger)
+        let endpoints = try observability.services(
+            readiness: [ReadinessCheck(name: "database") { pool.isReady }, ObservabilityOptions.broker(connections: 2, consumers: 1)],
+            logger: logger)
+        try await ServiceRunner.run(tracing + [pool] + endpoints + [make(pool, pipeline, logger)], logger: logger)
     }
 }
 
@@ -81,9 +95,22 @@ struct WorkerCommand: AsyncParsableCommand {
         abstract: "Run a worker with the example handlers (no database needed; see docs/worker.md to run your own)."
     )
     @OptionGroup var options: WorkerCommandLine
+    @OptionGroup var observability: ObservabilityOptions
 
     func run() async throws {
-        try await ExampleWorker.app.run(options)
+        let app = ExampleWorker.app
+        guard !observability.checkConfig else {
+            let amqp = try options.service.amqpConfiguration(name: app.label)
+            print("\(app.label): configuration accepted; broker \(amqp.host):\(amqp.port), prefix \(options.service.topology.prefix), "
+                + "\(try observability.summary())")
+            return
+        }
+        let logger = options.logging.makeLogger(label: app.label)
+        let tracing = try TracingBootstrap.services(serviceName: app.label, logger: logger)
+        // The endpoints first: they bootstrap the metrics before the worker creates its instruments.
+        let endpoints = try observability.services(readiness: [ObservabilityOptions.broker(connections: 2, consumers: 1)], logger: logger)
+        let worker = try await app.makeService(options.worker, service: options.service, logger: logger)
+        try await ServiceRunner.run(tracing + endpoints + [worker], logger: logger)
     }
 }
 

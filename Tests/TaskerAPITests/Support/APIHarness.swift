@@ -56,6 +56,8 @@ struct APIHarness: Sendable {
         /// Run the coordinator, finalizer, reenqueuer and a worker too.
         var pipeline = true
         var actions: (any TaskActionPerforming)?
+        /// Serve the real operator actions (`OperatorActions`), as `tasker api` does.
+        var operatorActions = false
         var open = false
         /// Routes outside `/v1` (``APIServer`` `extendRouter`).
         var extendRouter: @Sendable (Router<APIRequestContext>, APIDependencies) -> Void = { _, _ in }
@@ -85,9 +87,17 @@ struct APIHarness: Sendable {
         let secret = (0..<32).map { _ in UInt8.random(in: .min ... .max) }
         let authenticator = Authenticator(keyring: APIKeyring(entries), jwt: try JWTVerifier(secret: secret), open: options.open)
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
+        let actionsConfiguration = OperatorActions.Configuration(
+            topology: pipeline.topology, events: pipeline.lifecycleEvents, clock: pipeline.clock)
+        let makeActions: @Sendable (BrokerLink) -> any TaskActionPerforming = { broker in
+            OperatorActions(
+                database: pool, connection: broker.publishingConnection, configuration: actionsConfiguration, logger: logger)
+        }
         let server = try APIServer(
             configuration: APIServerConfiguration(host: "127.0.0.1", port: 0, authenticator: authenticator, pipeline: pipeline),
-            database: pool, actions: options.actions, logger: logger, extendRouter: options.extendRouter,
+            database: pool, actions: options.actions,
+            makeActions: options.operatorActions ? makeActions : nil,
+            logger: logger, extendRouter: options.extendRouter,
             onListening: { portContinuation.yield($0) })
         var services: [any Service] = [server]
         if options.pipeline {
