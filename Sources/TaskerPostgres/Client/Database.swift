@@ -216,9 +216,12 @@ public final class Database: Service, Sendable {
     }
 
     private func startRunner() {
+        let client = state.withLock { $0.pool.client }
+        // An immediate task enters the client's run() on this thread, so the pool is running
+        // before any waiting call leases from it (postgres-nio warns about a lease before run()).
+        let runner = Task.immediate { await client.run() }
         let waiting = state.withLock { state in
-            let client = state.pool.client
-            state.pool.runner = Task { await client.run() }
+            state.pool.runner = runner
             state.running = true
             defer { state.waitingForRun = [] }
             return state.waitingForRun
@@ -249,9 +252,10 @@ public final class Database: Service, Sendable {
         guard let wait else { return }
         if wait > .zero { try? await Task.sleep(for: wait) }
         let fresh = configuration.makeClient(logger: logger)
+        let freshRunner = Task.immediate { await fresh.run() }
         let (old, generation) = state.withLock { state in
             let old = state.pool
-            state.pool = Pool(client: fresh, generation: old.generation + 1, runner: Task { await fresh.run() })
+            state.pool = Pool(client: fresh, generation: old.generation + 1, runner: freshRunner)
             state.replacementRequested = false
             state.lastReplacement = .now
             return (old, state.pool.generation)
