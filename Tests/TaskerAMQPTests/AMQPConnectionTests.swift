@@ -311,18 +311,33 @@ struct AMQPConnectionTests {
             try await connection.declare(AMQPQueue(name: queue, durable: false))
             let message = AMQPMessage(body: Array(repeating: 0x61, count: 200), routingKey: queue)
             async let outcome = withTimeout(.seconds(40), "publishing until the connection drops") {
-                var confirmed = 0
-                var failures: [AMQPError] = []
-                // Keep 2,000 publishes in flight until the connection has been replaced.
-                while connection.reconnectCount == 0 {
-                    for result in await connection.publish(contentsOf: Array(repeating: message, count: 2000)) {
-                        switch result {
-                        case .success: confirmed += 1
-                        case .failure(let error): failures.append(error)
+                // Two publishers, each keeping 2,000 publishes in flight until the connection has
+                // been replaced: one of them always has publishes in flight, even while the other
+                // is between two batches.
+                await withTaskGroup(of: (Int, [AMQPError]).self) { group in
+                    for _ in 0..<2 {
+                        group.addTask {
+                            var confirmed = 0
+                            var failures: [AMQPError] = []
+                            while connection.reconnectCount == 0 {
+                                for result in await connection.publish(contentsOf: Array(repeating: message, count: 2000)) {
+                                    switch result {
+                                    case .success: confirmed += 1
+                                    case .failure(let error): failures.append(error)
+                                    }
+                                }
+                            }
+                            return (confirmed, failures)
                         }
                     }
+                    var confirmed = 0
+                    var failures: [AMQPError] = []
+                    for await (ok, failed) in group {
+                        confirmed += ok
+                        failures += failed
+                    }
+                    return (confirmed, failures)
                 }
-                return (confirmed, failures)
             }
             try await eventually("publishing under way") { try await connection.queueInfo(queue).messageCount > 0 }
             try await closeConnectionOnBroker(named: name)
