@@ -25,7 +25,18 @@ DASHBOARD_FILE = os.path.join(ROOT, "docker/grafana/dashboards/tasker.json")
 CONFIGURATION_DOC = os.path.join(ROOT, "docs/configuration.md")
 TASKER_IMAGE = "tasker:local"
 # Services whose process the live check starts, and the scrape job of each.
-LIVE_ROLES = ["coordinator", "finalizer", "reenqueuer", "worker"]
+LIVE_ROLES = ["coordinator", "finalizer", "reenqueuer", "worker", "api"]
+
+
+def api_key_entry():
+    """A fresh API key entry ("NAME sha256:HEX SCOPES") made by the built tasker: docker/.env.example
+    holds a placeholder on purpose (the API refuses to start with it), so the checks that run
+    `tasker api` use a real one."""
+    result = subprocess.run([BIN, "api", "key", "--name", "check-deploy", "--scopes", "*"], capture_output=True, text=True, timeout=60)
+    for line in result.stdout.splitlines():
+        if line.startswith("entry:"):
+            return line.split(":", 1)[1].strip()
+    raise RuntimeError(f"tasker api key printed no entry: {result.stdout} {result.stderr}")
 
 failures = []
 passed = []
@@ -84,6 +95,8 @@ def commands_accepted(config):
         command = service.get("command") or []
         environment = {k: str(v) for k, v in (service.get("environment") or {}).items()}
         env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/root"), **environment}
+        if command and command[0] == "api":
+            env["TASKER_API_KEYS"] = api_key_entry()  # the example's placeholder is refused by design
         what = f"compose service {name}: tasker {' '.join(command)}"
         if command and command[0] == "api" and "api" not in known:
             # `tasker api` is built on another branch; once it is in the build this check is real.
@@ -195,8 +208,11 @@ class LiveCluster:
             port = free_port()
             self.ports[role] = port
             args = [BIN, role] + (["--namespaces", "examples"] if role == "worker" else [])
+            role_env = dict(env, TASKER_METRICS_PORT=str(port))
+            if role == "api":
+                role_env.update(TASKER_API_PORT=str(free_port()), TASKER_API_HOST="127.0.0.1", TASKER_API_KEYS=api_key_entry())
             log_file = open(os.path.join(self.work, f"{role}.log"), "w")
-            self.processes.append(subprocess.Popen(args, env=dict(env, TASKER_METRICS_PORT=str(port)), stdout=log_file, stderr=log_file))
+            self.processes.append(subprocess.Popen(args, env=role_env, stdout=log_file, stderr=log_file))
         for role, port in self.ports.items():
             ready = wait(f"{role} /health/ready", lambda: http_get(f"http://127.0.0.1:{port}/health/ready")[0] == 200, 90)
             check(bool(ready), f"{role} ready on its metrics port")
