@@ -9,7 +9,7 @@ import TaskerServices
 import TaskerRuntime
 import TaskerPostgres
 
-/// `tasker api`: the HTTP API (docs/api.md); `tasker api key`: a new API key.
+/// `tasker api`: the HTTP API (docs/api.md) and the web dashboard under `/ui` (docs/dashboard.md); `tasker api key`: a new API key.
 struct APICommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "api",
@@ -67,7 +67,13 @@ struct APICommand: AsyncParsableCommand {
                         configuration: .init(topology: pipeline.topology, events: pipeline.lifecycleEvents, clock: pipeline.clock),
                         logger: logger)
                 },
-                logger: logger)
+                logger: logger,
+                extendRouter: { router, dependencies in
+                    // The web dashboard under /ui (docs/dashboard.md).
+                    Dashboard.register(
+                        on: router, dependencies: dependencies, authenticator: authenticator,
+                        configuration: .forHost(configuration.host, environment: environment))
+                })
             let endpoints = try observability.services(
                 readiness: [ReadinessCheck(name: "database") { pool.isReady }],  // the API serves its own /health/ready (database and broker)
                 logger: logger)

@@ -1,0 +1,137 @@
+"""The dashboard in a real browser (headless Chromium via chromium-driver) against a real cluster."""
+import requests
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+from conftest import screenshot
+
+
+def sign_in(driver, cluster, key):
+    driver.get(f"{cluster.url}/ui/login")
+    driver.find_element(By.ID, "api-key").send_keys(key)
+    driver.find_element(By.ID, "sign-in").click()
+    WebDriverWait(driver, 10).until(EC.presence_of_element_located((By.ID, "sign-out")))
+
+
+def wait(driver, seconds=30):
+    return WebDriverWait(driver, seconds, poll_frequency=0.2)
+
+
+def node_state(driver, step):
+    return driver.find_element(By.CSS_SELECTOR, f'#dag g.node[data-step="{step}"]').get_attribute("data-state")
+
+
+def test_sign_in_is_required_and_a_wrong_key_is_refused(cluster, browser):
+    browser.get(f"{cluster.url}/ui/tasks")
+    assert browser.current_url.endswith("/ui/login")
+    screenshot(browser, "sign-in")
+    browser.find_element(By.ID, "api-key").send_keys("not-a-key")
+    browser.find_element(By.ID, "sign-in").click()
+    assert "not valid" in browser.find_element(By.ID, "login-error").text
+    # The session cookie: HttpOnly, SameSite=Strict (Secure is off on loopback http; docs/dashboard.md).
+    answer = requests.post(f"{cluster.url}/ui/login", data={"api_key": cluster.operator_key}, allow_redirects=False, timeout=10)
+    assert answer.status_code == 303
+    cookie = answer.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/ui" in cookie
+    # Without a session: the JSON endpoint and the actions answer 401.
+    assert requests.get(f"{cluster.url}/ui/tasks/00000000-0000-0000-0000-000000000000/live", timeout=10).status_code == 401
+
+
+def test_a_workflow_dag_reaches_complete_without_reloading(cluster, browser):
+    sign_in(browser, cluster, cluster.operator_key)
+    task_id = cluster.submit({"even_number": 2, "sleep_ms": {"start": 2500, "branch_b": 1500}})
+    browser.get(f"{cluster.url}/ui/tasks/{task_id}")
+    browser.execute_script("window.__sameDocument = 'yes';")
+    assert node_state(browser, "end") in ("pending", "enqueued", "in_progress")
+    wait(browser, 60).until(lambda d: node_state(d, "end") == "complete")
+    wait(browser, 10).until(lambda d: d.find_element(By.ID, "task-state").get_attribute("data-state") == "complete")
+    assert browser.execute_script("return window.__sameDocument;") == "yes", "the page reloaded"
+    for step in ("start", "branch_b", "branch_c", "end"):
+        assert node_state(browser, step) == "complete"
+        label = browser.find_element(By.CSS_SELECTOR, f'#dag g.node[data-step="{step}"] .node-state').text
+        assert "complete" in label  # the state is written out, not only coloured
+    screenshot(browser, "task-complete")
+    # The step panel: results and audit trail.
+    browser.find_element(By.CSS_SELECTOR, '#dag a[aria-label="step end"]').click()
+    panel = browser.find_element(By.ID, "step-panel")
+    assert panel.get_attribute("data-step") == "end"
+    assert browser.find_element(By.ID, "step-results").text.strip() != "—"
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#audit-trail .audit-entry")) >= 2
+    screenshot(browser, "step-panel")
+    # The tasks list shows it and filters by state; the overview counts it.
+    browser.get(f"{cluster.url}/ui/tasks?state=complete&namespace=examples&name=diamond")
+    assert browser.find_elements(By.CSS_SELECTOR, f'tr[data-task-id="{task_id}"]')
+    screenshot(browser, "tasks")
+    browser.get(f"{cluster.url}/ui/tasks?state=error")
+    assert not browser.find_elements(By.CSS_SELECTOR, f'tr[data-task-id="{task_id}"]')
+    browser.get(f"{cluster.url}/ui/overview")
+    assert browser.find_element(By.CSS_SELECTOR, '#by-state td.count[data-state="complete"]').text != "0"
+    screenshot(browser, "overview")
+    browser.get(f"{cluster.url}/ui/templates")
+    assert "examples/diamond" in browser.find_element(By.TAG_NAME, "main").text
+    screenshot(browser, "templates")
+
+
+def test_cancel_a_running_task_from_the_ui(cluster, browser):
+    sign_in(browser, cluster, cluster.operator_key)
+    task_id = cluster.submit({"even_number": 2, "sleep_ms": {"start": 60000}})
+    cluster.wait_task(task_id, lambda t: t["state"] == "in_progress")
+    browser.get(f"{cluster.url}/ui/tasks/{task_id}")
+    wait(browser).until(lambda d: node_state(d, "start") == "in_progress")
+    screenshot(browser, "task-running")
+    browser.find_element(By.ID, "cancel-task").click()
+    assert "cancel" in browser.find_element(By.ID, "notice").text.lower()
+    wait(browser).until(lambda d: d.find_element(By.ID, "task-state").get_attribute("data-state") == "cancelled")
+    assert cluster.task(task_id)["state"] == "cancelled"
+    assert not browser.find_elements(By.ID, "cancel-task")
+
+
+def test_resolve_a_failed_step_and_see_the_audit_trail_change(cluster, browser):
+    sign_in(browser, cluster, cluster.operator_key)
+    task_id = cluster.submit({"even_number": 2, "fail_permanently": ["branch_b"]})
+    cluster.wait_task(task_id, lambda t: t["state"] == "error")
+    browser.get(f"{cluster.url}/ui/tasks/{task_id}?step=branch_b")
+    assert node_state(browser, "branch_b") == "error"
+    assert "injected permanent failure" in browser.find_element(By.ID, "step-error").text
+    before = len(browser.find_elements(By.CSS_SELECTOR, "#audit-trail .audit-entry"))
+    screenshot(browser, "step-failed")
+    results = browser.find_element(By.ID, "resolve-results")
+    results.clear()
+    results.send_keys('{"square": 16}')
+    browser.find_element(By.ID, "resolve-step").click()
+    assert browser.find_element(By.ID, "notice").is_displayed()
+    entries = browser.find_elements(By.CSS_SELECTOR, "#audit-trail .audit-entry")
+    assert len(entries) > before
+    assert entries[-1].get_attribute("data-to-state") == "resolved_manually"
+    assert '"square": 16' in browser.find_element(By.ID, "step-results").text
+    wait(browser, 60).until(lambda d: d.find_element(By.ID, "task-state").get_attribute("data-state") in ("complete", "resolved_manually")
+                            or cluster.task(task_id)["state"] in ("complete", "resolved_manually"))
+    screenshot(browser, "step-resolved")
+
+
+def test_a_read_only_key_sees_no_buttons_and_forged_posts_are_refused(cluster, browser):
+    task_id = cluster.submit({"even_number": 2, "sleep_ms": {"start": 60000}})
+    cluster.wait_task(task_id, lambda t: t["state"] == "in_progress")
+    sign_in(browser, cluster, cluster.reader_key)
+    browser.get(f"{cluster.url}/ui/tasks/{task_id}?step=start")
+    assert browser.find_element(By.ID, "task-state")
+    assert not browser.find_elements(By.CSS_SELECTOR, "form.action")
+    assert not browser.find_elements(By.ID, "cancel-task")
+    screenshot(browser, "read-only")
+    # A forged POST from the reader's own session, with its valid CSRF token: refused (scope).
+    session = browser.get_cookie("tasker_session")["value"]
+    csrf = browser.find_element(By.CSS_SELECTOR, '#sign-out').find_element(By.XPATH, "..").find_element(By.NAME, "csrf_token").get_attribute("value")
+    cookies = {"tasker_session": session}
+    answer = requests.post(f"{cluster.url}/ui/tasks/{task_id}/cancel", data={"csrf_token": csrf, "reason": "forged"}, cookies=cookies, timeout=10)
+    assert answer.status_code == 403 and "tasks:operate" in answer.text
+    # An operator's session without the CSRF token (what a cross-site form would send): refused.
+    operator = requests.Session()
+    assert operator.post(f"{cluster.url}/ui/login", data={"api_key": cluster.operator_key}, timeout=10).status_code == 200
+    forged = operator.post(f"{cluster.url}/ui/tasks/{task_id}/cancel", data={"reason": "forged"}, timeout=10)
+    assert forged.status_code == 403 and "CSRF" in forged.text
+    forged = operator.post(f"{cluster.url}/ui/tasks/{task_id}/cancel", data={"reason": "forged", "csrf_token": csrf}, timeout=10)
+    assert forged.status_code == 403, "another session's token must not work"
+    assert cluster.task(task_id)["state"] == "in_progress"
+    # The operator cancels it for real (cleans up the 60 s sleeper).
+    requests.post(f"{cluster.url}/v1/tasks/{task_id}/cancel", json={"reason": "test cleanup"}, headers={"X-API-Key": cluster.operator_key}, timeout=10)
