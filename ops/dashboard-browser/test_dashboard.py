@@ -98,15 +98,18 @@ def test_resolve_a_failed_step_and_see_the_audit_trail_change(cluster, browser):
     screenshot(browser, "step-failed")
     results = browser.find_element(By.ID, "resolve-results")
     results.clear()
-    results.send_keys('{"square": 16}')
+    results.send_keys('{"value": 16}')
     browser.find_element(By.ID, "resolve-step").click()
     assert browser.find_element(By.ID, "notice").is_displayed()
     entries = browser.find_elements(By.CSS_SELECTOR, "#audit-trail .audit-entry")
     assert len(entries) > before
     assert entries[-1].get_attribute("data-to-state") == "resolved_manually"
-    assert '"square": 16' in browser.find_element(By.ID, "step-results").text
-    wait(browser, 60).until(lambda d: d.find_element(By.ID, "task-state").get_attribute("data-state") in ("complete", "resolved_manually")
-                            or cluster.task(task_id)["state"] in ("complete", "resolved_manually"))
+    shown = browser.find_element(By.ID, "step-results").text
+    assert '"value"' in shown and "16" in shown
+    # The task reopens, `end` runs on the given results, and the page follows it live.
+    wait(browser, 60).until(lambda d: d.find_element(By.ID, "task-state").get_attribute("data-state") == "complete")
+    assert node_state(browser, "branch_b") == "resolved_manually"
+    assert node_state(browser, "end") == "complete"
     screenshot(browser, "step-resolved")
 
 

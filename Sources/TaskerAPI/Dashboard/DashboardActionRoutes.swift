@@ -1,5 +1,6 @@
 internal import Foundation
 internal import Hummingbird
+internal import Logging
 internal import TaskerCore
 
 /// The dashboard's operator actions: `POST /ui/tasks/{task_id}/cancel|retry` and

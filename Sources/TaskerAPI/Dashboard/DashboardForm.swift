@@ -1,5 +1,6 @@
 internal import Foundation
 internal import Hummingbird
+internal import NIOCore
 
 /// An `application/x-www-form-urlencoded` body, as the dashboard's forms post it.
 struct DashboardForm: Sendable {

@@ -7,7 +7,8 @@ internal import TaskerCore
 /// response headers (CSP without inline script, no framing, no caching).
 enum DashboardPage {
     static func response(
-        title: String, session: DashboardSession?, body: String, status: HTTPResponse.Status = .ok, refreshSeconds: Int? = nil
+        title: String, session: DashboardSession?, body: String, status: HTTPResponse.Status = .ok, refreshSeconds: Int? = nil,
+        refreshWithScript: Bool = false
     ) -> Response {
         var nav = ""
         if let session {
@@ -18,7 +19,11 @@ enum DashboardPage {
                 <form method="post" action="/ui/logout">\(csrfField(session))<button type="submit" id="sign-out">Sign out</button></form>
                 """
         }
-        let refresh = refreshSeconds.map { "<noscript><meta http-equiv=\"refresh\" content=\"\($0)\"></noscript>" } ?? ""
+        // Pages that update themselves with JS (the task page) reload only when JS is off.
+        let refresh = refreshSeconds.map { seconds in
+            let meta = "<meta http-equiv=\"refresh\" content=\"\(seconds)\">"
+            return refreshWithScript ? meta : "<noscript>\(meta)</noscript>"
+        } ?? ""
         let html = """
             <!doctype html>
             <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -84,26 +89,14 @@ enum DashboardPage {
 
     static func time(_ date: Date?) -> String { date.map { HTML.escape(APITime.format($0)) } ?? "—" }
 
+    /// JSON pretty-printed with sorted keys, HTML-escaped.
     static func json(_ value: JSONValue?) -> String {
         guard let value else { return "—" }
-        guard let data = try? JSONSerialization.data(withJSONObject: value.foundationObject, options: [.prettyPrinted, .sortedKeys, .fragmentsAllowed]),
-            let text = String(data: data, encoding: .utf8)
-        else { return HTML.escape(value.canonicalString) }
-        return HTML.escape(text)
-    }
-}
-
-extension JSONValue {
-    /// The value as Foundation objects, for pretty-printing.
-    fileprivate var foundationObject: Any {
-        switch self {
-        case .null: NSNull()
-        case .bool(let value): value
-        case .int(let value): value
-        case .double(let value): value
-        case .string(let value): value
-        case .array(let values): values.map(\.foundationObject)
-        case .object(let fields): fields.mapValues(\.foundationObject)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        guard let data = try? encoder.encode(value), let text = String(data: data, encoding: .utf8) else {
+            return HTML.escape(value.canonicalString)
         }
+        return HTML.escape(text)
     }
 }

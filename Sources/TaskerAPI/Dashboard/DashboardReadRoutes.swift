@@ -49,7 +49,7 @@ struct DashboardReadRoutes: Sendable {
             <section class="panel"><h2>Recent failures</h2>\(TaskListPage.table(failures, id: "recent-failures"))</section>
             <section class="panel"><h2>Running</h2>\(TaskListPage.table(running, id: "running"))</section>
             """
-        return DashboardPage.response(title: "Overview", session: session, body: body, refreshSeconds: 10)
+        return DashboardPage.response(title: "Overview", session: session, body: body, refreshSeconds: 10, refreshWithScript: true)
     }
 
     func tasks(_ request: Request, _ session: DashboardSession) async throws -> Response {

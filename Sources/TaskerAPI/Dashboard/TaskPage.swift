@@ -64,9 +64,10 @@ struct TaskPage {
     }
 
     private func stepPanel() -> String {
-        guard let (step, transitions) = selected else {
+        guard let selected else {
             return "<p>Select a step in the DAG to see its results, attempts and audit trail.</p>"
         }
+        let step = selected.step, transitions = selected.transitions
         let base = "/ui/tasks/\(taskID)/steps/\(HTML.pathSegment(step.name))"
         var actions = ""
         if canOperate && (step.state == .error || step.state == .waitingForRetry) {
