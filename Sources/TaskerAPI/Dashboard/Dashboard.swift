@@ -1,5 +1,5 @@
 public import Hummingbird
-internal import Foundation
+public import Foundation
 internal import NIOCore
 
 /// How the dashboard sets its session cookie.

@@ -1,5 +1,6 @@
 internal import Foundation
 internal import Hummingbird
+internal import HTTPTypes
 internal import NIOCore
 internal import TaskerCore
 
