@@ -58,6 +58,7 @@ def test_a_workflow_dag_reaches_complete_without_reloading(cluster, browser):
     assert panel.get_attribute("data-step") == "end"
     assert browser.find_element(By.ID, "step-results").text.strip() != "—"
     assert len(browser.find_elements(By.CSS_SELECTOR, "#audit-trail .audit-entry")) >= 2
+    browser.execute_script("document.getElementById('live').scrollIntoView()")
     screenshot(browser, "step-panel")
     # The tasks list shows it and filters by state; the overview counts it.
     browser.get(f"{cluster.url}/ui/tasks?state=complete&namespace=examples&name=diamond")
@@ -95,6 +96,7 @@ def test_resolve_a_failed_step_and_see_the_audit_trail_change(cluster, browser):
     assert node_state(browser, "branch_b") == "error"
     assert "injected permanent failure" in browser.find_element(By.ID, "step-error").text
     before = len(browser.find_elements(By.CSS_SELECTOR, "#audit-trail .audit-entry"))
+    browser.execute_script("document.getElementById('live').scrollIntoView()")
     screenshot(browser, "step-failed")
     results = browser.find_element(By.ID, "resolve-results")
     results.clear()
@@ -138,3 +140,39 @@ def test_a_read_only_key_sees_no_buttons_and_forged_posts_are_refused(cluster, b
     assert cluster.task(task_id)["state"] == "in_progress"
     # The operator cancels it for real (cleans up the 60 s sleeper).
     requests.post(f"{cluster.url}/v1/tasks/{task_id}/cancel", json={"reason": "test cleanup"}, headers={"X-API-Key": cluster.operator_key}, timeout=10)
+
+
+def test_dead_letters_are_listed_with_their_reason_and_can_be_replayed(cluster, browser):
+    import os
+    import time
+
+    import pika
+
+    connection = pika.BlockingConnection(pika.URLParameters(os.environ["AMQP_URL"]))
+    try:
+        channel = connection.channel()
+        channel.basic_publish(exchange=f"{cluster.prefix}.requests", routing_key="x.y", body=b"this is not json",
+                              properties=pika.BasicProperties(message_id="dash-not-json"))
+    finally:
+        connection.close()
+    sign_in(browser, cluster, cluster.operator_key)
+    row = None
+    give_up = time.time() + 30
+    while time.time() < give_up and row is None:
+        browser.get(f"{cluster.url}/ui/dlq")
+        rows = browser.find_elements(By.CSS_SELECTOR, 'tr.dead-letter[data-message-id="dash-not-json"]')
+        row = rows[0] if rows else None
+        if row is None:
+            time.sleep(0.5)
+    assert row is not None, "the dead-lettered request never showed up on /ui/dlq"
+    assert f"{cluster.prefix}.requests" in row.text
+    assert row.find_element(By.CSS_SELECTOR, ".reason").text.strip() != ""
+    screenshot(browser, "dead-letters")
+    row.find_element(By.CSS_SELECTOR, "button.replay").click()
+    assert "replayed dash-not-json" in browser.find_element(By.ID, "notice").text
+    # A read-only key: no link, and the page is refused.
+    browser.find_element(By.ID, "sign-out").click()
+    sign_in(browser, cluster, cluster.reader_key)
+    assert not browser.find_elements(By.LINK_TEXT, "Dead letters")
+    browser.get(f"{cluster.url}/ui/dlq")
+    assert "dlq:operate" in browser.find_element(By.ID, "message").text

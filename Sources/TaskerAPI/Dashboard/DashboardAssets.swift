@@ -18,7 +18,7 @@ enum DashboardAssets {
         .state-in_progress, .state-enqueued { color: #0b5cad; }
         .state-cancelled { color: #555; }
         .panel { background: #fff; border: 1px solid #dde1e7; padding: .8em 1em; margin: 1em 0; }
-        .actions form { display: inline-block; margin-right: 1em; }
+        .actions form { display: inline-block; vertical-align: top; margin-right: 2em; }
         pre { background: #f0f2f5; padding: .5em; overflow: auto; max-height: 20em; }
         .dag-wrap { overflow: auto; background: #fff; border: 1px solid #dde1e7; padding: .5em; }
         svg.dag .edge { fill: none; stroke: #7a8394; stroke-width: 1.5; }
@@ -38,6 +38,8 @@ enum DashboardAssets {
         textarea { width: 100%; max-width: 40em; font-family: monospace; }
         .filters { display: flex; gap: 1em; align-items: end; flex-wrap: wrap; margin-bottom: 1em; }
         .filters label { margin: 0; }
+        dl { display: grid; grid-template-columns: max-content 1fr; gap: .2em 1em; margin: 0 0 .8em; }
+        dt { font-weight: 600; } dd { margin: 0; }
         """
 
     /// Polls `live` (a JSON endpoint) while the task runs and swaps in the new DAG and state,
@@ -58,7 +60,10 @@ enum DashboardAssets {
                 state.className = 'state state-' + data.state;
                 state.setAttribute('data-state', data.state);
                 document.getElementById('task-updated').textContent = data.updated_at;
-                if (!data.finished) setTimeout(tick, 1500);
+                if (!data.finished) { setTimeout(tick, 1500); return; }
+                // Finished: the buttons for a running task no longer apply.
+                var stale = document.querySelectorAll('[data-while-running]');
+                for (var i = 0; i < stale.length; i++) stale[i].parentNode.removeChild(stale[i]);
               })
               .catch(function () { setTimeout(tick, 4000); });
           }

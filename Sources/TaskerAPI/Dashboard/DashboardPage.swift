@@ -14,7 +14,7 @@ enum DashboardPage {
         var nav = ""
         if let session {
             nav = """
-                <a href="/ui/overview">Overview</a> <a href="/ui/tasks">Tasks</a> <a href="/ui/templates">Templates</a>
+                <a href="/ui/overview">Overview</a> <a href="/ui/tasks">Tasks</a> <a href="/ui/templates">Templates</a>\(session.principal.has(.dlqOperate) ? " <a href=\"/ui/dlq\">Dead letters</a>" : "")
                 <span class="who">Signed in as <strong>\(HTML.escape(session.principal.name))</strong>
                 (\(HTML.escape(session.principal.scopes.sorted().map(\.rawValue).joined(separator: ", "))))</span>
                 <form method="post" action="/ui/logout">\(csrfField(session))<button type="submit" id="sign-out">Sign out</button></form>

@@ -43,9 +43,9 @@ struct TaskPage {
         return DAGDiagram(nodes: nodes, link: { "?step=\(HTML.query($0))" }, selected: selected).render()
     }
 
-    private func form(_ path: String, button: String, id: String, reason: String, extra: String = "") -> String {
+    private func form(_ path: String, button: String, id: String, reason: String, extra: String = "", whileRunning: Bool = false) -> String {
         """
-        <form method="post" action="\(HTML.escape(path))" class="action">\(DashboardPage.csrfField(session))\(extra)
+        <form method="post" action="\(HTML.escape(path))" class="action"\(whileRunning ? " data-while-running" : "")>\(DashboardPage.csrfField(session))\(extra)
         <label for="\(id)-reason">Reason</label><input id="\(id)-reason" name="reason" required value="\(HTML.escape(reason))" size="40">
         <button type="submit" id="\(id)">\(HTML.escape(button))</button></form>
         """
@@ -55,7 +55,7 @@ struct TaskPage {
         guard canOperate else { return "" }
         var forms = ""
         if !view.task.state.isFinished {
-            forms += form("/ui/tasks/\(taskID)/cancel", button: "Cancel task", id: "cancel-task", reason: "cancelled from the dashboard")
+            forms += form("/ui/tasks/\(taskID)/cancel", button: "Cancel task", id: "cancel-task", reason: "cancelled from the dashboard", whileRunning: true)
         }
         if view.task.state == .error {
             forms += form("/ui/tasks/\(taskID)/retry", button: "Retry task", id: "retry-task", reason: "retried from the dashboard")
