@@ -117,7 +117,18 @@ def cluster():
 
 @pytest.fixture
 def browser():
+    yield from make_browser(javascript=True)
+
+
+@pytest.fixture
+def browser_without_js():
+    yield from make_browser(javascript=False)
+
+
+def make_browser(javascript):
     options = Options()
+    if not javascript:
+        options.add_experimental_option("prefs", {"profile.managed_default_content_settings.javascript": 2})
     options.binary_location = os.environ.get("CHROMIUM", "/usr/bin/chromium")
     for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1000", "--disable-gpu"):
         options.add_argument(argument)

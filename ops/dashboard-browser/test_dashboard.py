@@ -42,6 +42,7 @@ def test_a_workflow_dag_reaches_complete_without_reloading(cluster, browser):
     sign_in(browser, cluster, cluster.operator_key)
     task_id = cluster.submit({"even_number": 2, "sleep_ms": {"start": 2500, "branch_b": 1500}})
     browser.get(f"{cluster.url}/ui/tasks/{task_id}")
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("data-js") == "on"
     browser.execute_script("window.__sameDocument = 'yes';")
     assert node_state(browser, "end") in ("pending", "enqueued", "in_progress")
     wait(browser, 60).until(lambda d: node_state(d, "end") == "complete")
@@ -72,6 +73,21 @@ def test_a_workflow_dag_reaches_complete_without_reloading(cluster, browser):
     browser.get(f"{cluster.url}/ui/templates")
     assert "examples/diamond" in browser.find_element(By.TAG_NAME, "main").text
     screenshot(browser, "templates")
+
+
+def test_reading_works_with_javascript_off(cluster, browser_without_js):
+    browser = browser_without_js
+    sign_in(browser, cluster, cluster.operator_key)
+    task_id = cluster.submit({"even_number": 2, "sleep_ms": {"start": 4000}})
+    browser.get(f"{cluster.url}/ui/tasks/{task_id}")
+    # The page's own script did not run (app.js marks <html data-js="on">).
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("data-js") is None
+    assert node_state(browser, "start") in ("pending", "enqueued", "in_progress")
+    # The <noscript> meta refresh reloads the page until the task has finished.
+    wait(browser, 60).until(lambda d: d.find_element(By.ID, "task-state").get_attribute("data-state") == "complete")
+    assert node_state(browser, "end") == "complete"
+    browser.get(f"{cluster.url}/ui/tasks?state=complete")
+    assert browser.find_elements(By.CSS_SELECTOR, f'tr[data-task-id="{task_id}"]')
 
 
 def test_cancel_a_running_task_from_the_ui(cluster, browser):

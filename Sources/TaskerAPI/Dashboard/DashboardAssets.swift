@@ -46,6 +46,7 @@ enum DashboardAssets {
     /// without reloading the page. With JS off, a `<meta refresh>` in a `<noscript>` does it.
     static let js = """
         (function () {
+          document.documentElement.setAttribute('data-js', 'on');
           var root = document.getElementById('live');
           if (!root) return;
           var url = root.getAttribute('data-live-url');
