@@ -102,6 +102,9 @@ def test_cancel_a_running_task_from_the_ui(cluster, browser):
     wait(browser).until(lambda d: d.find_element(By.ID, "task-state").get_attribute("data-state") == "cancelled")
     assert cluster.task(task_id)["state"] == "cancelled"
     assert not browser.find_elements(By.ID, "cancel-task")
+    # The task's audit trail names who cancelled it and why.
+    entry = browser.find_element(By.CSS_SELECTOR, '#task-audit-trail li[data-to-state="cancelled"]')
+    assert "operator" in entry.text and "cancelled from the dashboard" in entry.text
 
 
 def test_resolve_a_failed_step_and_see_the_audit_trail_change(cluster, browser):

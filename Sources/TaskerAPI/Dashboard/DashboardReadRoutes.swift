@@ -75,7 +75,10 @@ struct DashboardReadRoutes: Sendable {
         let selected = query["step"].map(String.init)
         var stepDetail: (step: StepRecord, transitions: [AuditEntry])?
         if let selected { stepDetail = try await dependencies.tasks.step(task: id, reference: selected) }
-        let page = TaskPage(view: view, session: session, selected: stepDetail, notice: query["notice"].map(String.init))
+        // The task's own transitions (operator actions, finalization): the newest 100 of its trail's first 2,000.
+        let trail = try await dependencies.tasks.auditTrail(task: id, limit: 2_000)?.items.filter { $0.stepID == nil }.suffix(100) ?? []
+        let page = TaskPage(
+            view: view, session: session, selected: stepDetail, taskTrail: Array(trail), notice: query["notice"].map(String.init))
         return DashboardPage.response(
             title: "Task \(view.task.template.name)", session: session, body: page.render(),
             refreshSeconds: view.task.state.isFinished ? nil : 3)

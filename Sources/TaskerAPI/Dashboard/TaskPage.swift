@@ -8,6 +8,8 @@ struct TaskPage {
     let view: TaskView
     let session: DashboardSession
     let selected: (step: StepRecord, transitions: [AuditEntry])?
+    /// The task's own transitions, oldest first.
+    let taskTrail: [AuditEntry]
     let notice: String?
 
     var taskID: String { view.task.id.uuidString.lowercased() }
@@ -35,7 +37,21 @@ struct TaskPage {
             <div class="dag-wrap" id="dag">\(Self.diagram(view, selected: selected?.step.name))</div>
             </section>
             \(stepPanel())
+            <section class="panel"><h2>Task audit trail</h2><ol id="task-audit-trail">\(Self.trail(taskTrail))</ol></section>
             """
+    }
+
+    /// Audit entries as list items: time, from → to, metadata (actor, reason, error).
+    static func trail(_ entries: [AuditEntry]) -> String {
+        var items = ""
+        for entry in entries {
+            items += """
+                <li class="audit-entry" data-to-state="\(HTML.escape(entry.toState))"><time>\(DashboardPage.time(entry.createdAt))</time>: \
+                \(HTML.escape(entry.fromState ?? "—")) → <strong>\(HTML.escape(entry.toState))</strong> \
+                <code>\(HTML.escape(entry.metadata.canonicalString))</code></li>
+                """
+        }
+        return items
     }
 
     static func diagram(_ view: TaskView, selected: String?) -> String {
@@ -76,14 +92,7 @@ struct TaskPage {
                 "\(base)/resolve", button: "Resolve step", id: "resolve-step", reason: "resolved from the dashboard",
                 extra: "<label for=\"resolve-results\">Results (JSON)</label><textarea id=\"resolve-results\" name=\"results\" rows=\"4\">{}</textarea>")
         }
-        var trail = ""
-        for entry in transitions {
-            trail += """
-                <li class="audit-entry" data-to-state="\(HTML.escape(entry.toState))"><time>\(DashboardPage.time(entry.createdAt))</time>: \
-                \(HTML.escape(entry.fromState ?? "—")) → <strong>\(HTML.escape(entry.toState))</strong> \
-                <code>\(HTML.escape(entry.metadata.canonicalString))</code></li>
-                """
-        }
+        let trail = Self.trail(transitions)
         return """
             <section class="panel" id="step-panel" data-step="\(HTML.escape(step.name))">
             <h2>Step \(HTML.escape(step.name))</h2>
