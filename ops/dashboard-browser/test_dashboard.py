@@ -1,5 +1,6 @@
 """The dashboard in a real browser (headless Chromium via chromium-driver) against a real cluster."""
 import requests
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
@@ -15,11 +16,13 @@ def sign_in(driver, cluster, key):
 
 
 def wait(driver, seconds=30):
-    return WebDriverWait(driver, seconds, poll_frequency=0.2)
+    return WebDriverWait(driver, seconds, poll_frequency=0.2, ignored_exceptions=[StaleElementReferenceException, NoSuchElementException])
 
 
 def node_state(driver, step):
-    return driver.find_element(By.CSS_SELECTOR, f'#dag g.node[data-step="{step}"]').get_attribute("data-state")
+    # Read in one script: the page swaps the DAG's SVG while it polls, so a found element can go stale.
+    return driver.execute_script(
+        "var n = document.querySelector('#dag g.node[data-step=\"' + arguments[0] + '\"]'); return n ? n.getAttribute('data-state') : null;", step)
 
 
 def test_sign_in_is_required_and_a_wrong_key_is_refused(cluster, browser):
@@ -67,6 +70,9 @@ def test_a_workflow_dag_reaches_complete_without_reloading(cluster, browser):
     screenshot(browser, "tasks")
     browser.get(f"{cluster.url}/ui/tasks?state=error")
     assert not browser.find_elements(By.CSS_SELECTOR, f'tr[data-task-id="{task_id}"]')
+    browser.find_element(By.ID, "f-task-id").send_keys(task_id)
+    browser.find_element(By.ID, "find").click()
+    assert browser.find_element(By.ID, "task-id").text == task_id
     browser.get(f"{cluster.url}/ui/overview")
     assert browser.find_element(By.CSS_SELECTOR, '#by-state td.count[data-state="complete"]').text != "0"
     screenshot(browser, "overview")

@@ -55,6 +55,12 @@ struct DashboardReadRoutes: Sendable {
     func tasks(_ request: Request, _ session: DashboardSession) async throws -> Response {
         let query = request.uri.queryParameters
         let value = { (name: String) -> String? in query[name[...]].map(String.init).flatMap { $0.isEmpty ? nil : $0 } }
+        if let wanted = value("task_id") {  // search by id: straight to the task
+            guard let id = UUID(uuidString: wanted.trimmingCharacters(in: .whitespaces)) else {
+                return DashboardPage.message(.badRequest, title: "Tasks", "A task id is a UUID.", session: session, back: "/ui/tasks")
+            }
+            return Response(status: .seeOther, headers: [.location: "/ui/tasks/\(id.uuidString.lowercased())"])
+        }
         var filter = TaskListFilter(namespace: value("namespace"), name: value("name"))
         let state = value("state").flatMap(TaskState.init(rawValue:))
         if let state { filter.states = [state] }

@@ -24,6 +24,10 @@ enum TaskListPage {
             <div><label for="f-name">Template</label><input id="f-name" name="name" value="\(HTML.escape(name ?? ""))"></div>
             <div><button type="submit" id="apply-filters">Filter</button> <a href="/ui/tasks">Clear</a></div>
             </form>
+            <form method="get" action="/ui/tasks" class="filters" id="find-task">
+            <div><label for="f-task-id">Task id</label><input id="f-task-id" name="task_id" size="38"></div>
+            <div><button type="submit" id="find">Open</button></div>
+            </form>
             \(table(page.items, id: "tasks"))
             \(next)
             """
