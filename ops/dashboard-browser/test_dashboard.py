@@ -1,6 +1,6 @@
 """The dashboard in a real browser (headless Chromium via chromium-driver) against a real cluster."""
 import requests
-from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
@@ -89,8 +89,10 @@ def test_reading_works_with_javascript_off(cluster, browser_without_js):
     # The page's own script did not run (app.js marks <html data-js="on">).
     assert browser.find_element(By.TAG_NAME, "html").get_attribute("data-js") is None
     assert node_state(browser, "start") in ("pending", "enqueued", "in_progress")
-    # The <noscript> meta refresh reloads the page until the task has finished.
-    wait(browser, 60).until(lambda d: d.find_element(By.ID, "task-state").get_attribute("data-state") == "complete")
+    # The <noscript> meta refresh reloads the page until the task has finished (a read can hit a
+    # page that is being replaced: retried).
+    WebDriverWait(browser, 60, poll_frequency=0.2, ignored_exceptions=[WebDriverException]).until(
+        lambda d: d.execute_script("var s = document.getElementById('task-state'); return s && s.getAttribute('data-state');") == "complete")
     assert node_state(browser, "end") == "complete"
     browser.get(f"{cluster.url}/ui/tasks?state=complete")
     assert browser.find_elements(By.CSS_SELECTOR, f'tr[data-task-id="{task_id}"]')
