@@ -19,6 +19,18 @@ def wait(driver, seconds=30):
     return WebDriverWait(driver, seconds, poll_frequency=0.2, ignored_exceptions=[StaleElementReferenceException, NoSuchElementException])
 
 
+def after_submit(driver, *ids):
+    """The first element with one of these ids on the page a form submission leads to (a click
+    does not wait for the next page)."""
+    def found(d):
+        for element_id in ids:
+            elements = d.find_elements(By.ID, element_id)
+            if elements:
+                return elements[0]
+        return False
+    return wait(driver, 15).until(found)
+
+
 def node_state(driver, step):
     # Read in one script: the page swaps the DAG's SVG while it polls, so a found element can go stale.
     return driver.execute_script(
@@ -106,7 +118,7 @@ def test_cancel_a_running_task_from_the_ui(cluster, browser):
     wait(browser).until(lambda d: node_state(d, "start") == "in_progress")
     screenshot(browser, "task-running")
     browser.find_element(By.ID, "cancel-task").click()
-    assert "cancel" in browser.find_element(By.ID, "notice").text.lower()
+    assert "cancel" in after_submit(browser, "notice", "message").text.lower()
     wait(browser).until(lambda d: d.find_element(By.ID, "task-state").get_attribute("data-state") == "cancelled")
     assert cluster.task(task_id)["state"] == "cancelled"
     assert not browser.find_elements(By.ID, "cancel-task")
@@ -129,7 +141,7 @@ def test_resolve_a_failed_step_and_see_the_audit_trail_change(cluster, browser):
     results.clear()
     results.send_keys('{"value": 16}')
     browser.find_element(By.ID, "resolve-step").click()
-    assert browser.find_element(By.ID, "notice").is_displayed()
+    assert after_submit(browser, "notice", "message").get_attribute("id") == "notice"
     entries = browser.find_elements(By.CSS_SELECTOR, "#audit-trail .audit-entry")
     assert len(entries) > before
     assert entries[-1].get_attribute("data-to-state") == "resolved_manually"
@@ -203,14 +215,15 @@ def test_dead_letters_are_listed_with_their_reason_and_can_be_replayed(cluster, 
         buttons = browser.find_elements(By.CSS_SELECTOR, 'tr.dead-letter[data-message-id="dash-not-json"] button.replay')
         if buttons:
             buttons[0].click()
-            notices = browser.find_elements(By.ID, "notice")
-            if notices:
-                notice = notices[0].text
+            shown = after_submit(browser, "notice", "message")
+            if shown.get_attribute("id") == "notice":
+                notice = shown.text
                 break
         time.sleep(1)
     assert "replayed dash-not-json" in notice
     # A read-only key: no link, and the page is refused.
     browser.find_element(By.ID, "sign-out").click()
+    after_submit(browser, "api-key")
     sign_in(browser, cluster, cluster.reader_key)
     assert not browser.find_elements(By.LINK_TEXT, "Dead letters")
     browser.get(f"{cluster.url}/ui/dlq")
