@@ -61,7 +61,19 @@ enum DashboardAssets {
                 state.className = 'state state-' + data.state;
                 state.setAttribute('data-state', data.state);
                 document.getElementById('task-updated').textContent = data.updated_at;
+                document.getElementById('task-steps').textContent = data.steps_summary;
+                document.getElementById('task-completed').textContent = data.completed_at;
                 if (!data.finished) { setTimeout(tick, 1500); return; }
+                // Finished: the task's audit trail has new entries; take them from the page.
+                fetch(window.location.href, { credentials: 'same-origin' })
+                  .then(function (r) { return r.ok ? r.text() : null; })
+                  .then(function (html) {
+                    if (!html) return;
+                    var fresh = new DOMParser().parseFromString(html, 'text/html').getElementById('task-audit-trail');
+                    var trail = document.getElementById('task-audit-trail');
+                    if (fresh && trail) trail.innerHTML = fresh.innerHTML;
+                  })
+                  .catch(function () {});
                 // Finished: the buttons for a running task no longer apply.
                 var stale = document.querySelectorAll('[data-while-running]');
                 for (var i = 0; i < stale.length; i++) stale[i].parentNode.removeChild(stale[i]);

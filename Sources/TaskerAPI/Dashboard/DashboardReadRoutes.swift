@@ -98,6 +98,8 @@ struct DashboardReadRoutes: Sendable {
         return JSONResponse.make([
             "state": .string(view.task.state.rawValue), "state_label": .string(DashboardPage.taskStateLabel(view.task.state)),
             "finished": .bool(view.task.state.isFinished), "updated_at": .string(APITime.format(view.task.updatedAt)),
+            "steps_summary": .string(TaskPage.stepsSummary(view.task.counts)),
+            "completed_at": .string(view.task.completedAt.map(APITime.format) ?? "—"),
             "dag": .string(TaskPage.diagram(view, selected: nil)),
             "steps": .array(view.steps.map { ["name": .string($0.name), "state": .string($0.state.rawValue), "attempts": .int(Int64($0.attempts))] }),
         ], headers: [.cacheControl: "no-store"])

@@ -25,10 +25,10 @@ struct TaskPage {
             <dt>Task</dt><dd id="task-id">\(taskID)</dd>
             <dt>State</dt><dd>\(DashboardPage.taskState(task.state, id: "task-state"))</dd>
             <dt>Template</dt><dd>\(HTML.escape(task.template.description))</dd>
-            <dt>Steps</dt><dd>\(task.counts.done)/\(task.counts.total) done, \(task.counts.error) failed, \(task.counts.active) active</dd>
+            <dt>Steps</dt><dd id="task-steps">\(Self.stepsSummary(task.counts))</dd>
             <dt>Created</dt><dd>\(DashboardPage.time(task.createdAt))</dd>
             <dt>Updated</dt><dd id="task-updated">\(DashboardPage.time(task.updatedAt))</dd>
-            <dt>Completed</dt><dd>\(DashboardPage.time(task.completedAt))</dd>
+            <dt>Completed</dt><dd id="task-completed">\(DashboardPage.time(task.completedAt))</dd>
             </dl>
             \(taskActions())
             </section>
@@ -109,5 +109,10 @@ struct TaskPage {
             <h3>Audit trail</h3><ol id="audit-trail">\(trail)</ol>
             </section>
             """
+    }
+
+    /// "2/4 done, 0 failed, 1 active": the header's step counts (also sent by the live JSON).
+    static func stepsSummary(_ counts: StepCounts) -> String {
+        "\(counts.done)/\(counts.total) done, \(counts.error) failed, \(counts.active) active"
     }
 }
