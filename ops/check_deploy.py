@@ -98,17 +98,11 @@ def commands_accepted(config):
         if command and command[0] == "api":
             env["TASKER_API_KEYS"] = api_key_entry()  # the example's placeholder is refused by design
         what = f"compose service {name}: tasker {' '.join(command)}"
-        if command and command[0] == "api" and "api" not in known:
-            # `tasker api` is built on another branch; once it is in the build this check is real.
-            log(f"skip  {what}: this build has no 'tasker api'")
-            continue
         if not command or command[0] not in known:
             check(False, f"{what}: the built tasker has no '{command[0] if command else ''}' subcommand")
             continue
         if command[0] in ("coordinator", "finalizer", "reenqueuer", "worker", "api"):
             dry = run([BIN, *command, "--check-config"], env=env)
-            if dry.returncode != 0 and "--check-config" in dry.stderr and command[0] == "api":
-                dry = run([BIN, *command, "--help"], env=env)  # an api without the dry run: its options parse at least
             check(dry.returncode == 0, f"{what} --check-config {(dry.stdout + dry.stderr).strip()[:300]}")
         elif command[:2] == ["templates", "register"]:
             paths = [os.path.join(ROOT, p) for p in command[2:]]
@@ -122,17 +116,8 @@ def commands_accepted(config):
 def environment_documented(config):
     documented = open(CONFIGURATION_DOC, encoding="utf-8").read()
     names = set()
-    skipped = set()
-    api_built = "api" in subcommands()
     for service in config["services"].values():
-        variables = set((service.get("environment") or {}).keys())
-        if (service.get("command") or [""])[0] == "api" and not api_built:
-            # `tasker api` (and the docs of its variables) come from another branch; checked once built.
-            skipped |= {n for n in variables if n.startswith("TASKER_API_")}
-            variables -= skipped
-        names |= variables
-    if skipped:
-        log(f"skip  the api service's {', '.join(sorted(skipped))}: this build has no 'tasker api'")
+        names |= set((service.get("environment") or {}).keys())
     undocumented = sorted(n for n in names if not re.search(r"`" + re.escape(n) + r"`", documented))
     check(not undocumented, f"every environment variable compose sets is in docs/configuration.md ({len(names)} names)"
           + (f"; missing: {', '.join(undocumented)}" if undocumented else ""))
@@ -250,7 +235,6 @@ class LiveCluster:
         config["global"]["scrape_interval"] = "2s"
         config["global"]["scrape_timeout"] = "2s"
         jobs = []
-        known = subcommands()
         for job in config["scrape_configs"]:
             name = job["job_name"]
             if name in self.ports:
@@ -259,9 +243,6 @@ class LiveCluster:
                 target = f"127.0.0.1:{self.rabbit_port}"
             elif name == "prometheus":
                 target = f"127.0.0.1:{self.prometheus_port}"
-            elif name == "api" and "api" not in known:
-                log(f"skip  scrape job {name}: this build has no 'tasker api'")
-                continue
             else:
                 check(False, f"scrape job {name} has no local process in this check")
                 continue
