@@ -84,7 +84,8 @@ def test_a_workflow_dag_reaches_complete_without_reloading(cluster, browser):
     assert not browser.find_elements(By.CSS_SELECTOR, f'tr[data-task-id="{task_id}"]')
     browser.find_element(By.ID, "f-task-id").send_keys(task_id)
     browser.find_element(By.ID, "find").click()
-    assert browser.find_element(By.ID, "task-id").text == task_id
+    # A click does not wait for the page it leads to.
+    assert wait(browser).until(lambda d: d.find_element(By.ID, "task-id").text) == task_id
     browser.get(f"{cluster.url}/ui/overview")
     assert browser.find_element(By.CSS_SELECTOR, '#by-state td.count[data-state="complete"]').text != "0"
     screenshot(browser, "overview")
