@@ -31,7 +31,8 @@ package struct DeadLetter: Sendable, Hashable {
 /// Reading consumes the messages and returns every one to the queue (nack with requeue): the
 /// dead-letter queue has no delivery limit, so browsing never loses a message. Replaying
 /// publishes the message, with confirm, straight to the queue it came from (without the
-/// dead-lettering headers) and only then removes it from the dead-letter queue.
+/// dead-lettering headers) and only then removes it from the dead-letter queue. Discarding
+/// removes one message (acknowledges it) without sending it anywhere.
 package struct DeadLetterQueue: Sendable {
     let wire: WirePublisher
     var connection: AMQPConnection { wire.connection }
@@ -49,7 +50,13 @@ package struct DeadLetterQueue: Sendable {
     /// Replays the message with `messageID` to its source queue. Returns it, or `nil` when no
     /// message among the first `searchLimit` has that id.
     package func replay(messageID: String, searchLimit: Int = 10_000) async throws -> DeadLetter? {
-        try await browse(limit: searchLimit) { $0.messageID == messageID ? .replay : .keep }.replayed.first
+        try await browse(limit: searchLimit) { $0.messageID == messageID ? .replay : .keep }.removed.first
+    }
+
+    /// Removes the message with `messageID` for good (it is not sent anywhere). Returns it, or
+    /// `nil` when no message among the first `searchLimit` has that id.
+    package func discard(messageID: String, searchLimit: Int = 10_000) async throws -> DeadLetter? {
+        try await browse(limit: searchLimit) { $0.messageID == messageID ? .discard : .keep }.removed.first
     }
 
     /// Removes every message; returns how many there were.
@@ -57,13 +64,13 @@ package struct DeadLetterQueue: Sendable {
         try await connection.purgeQueue(topology.deadLetterQueue)
     }
 
-    enum Action { case keep, replay }
+    enum Action { case keep, replay, discard }
 
-    /// Takes up to `limit` of the messages ready now, replays those `decide` picks, and
-    /// requeues the rest.
+    /// Takes up to `limit` of the messages ready now, replays or discards those `decide` picks
+    /// (`removed`), and requeues the rest.
     private func browse(
         limit: Int, decide: @escaping @Sendable (DeadLetter) -> Action
-    ) async throws -> (letters: [DeadLetter], replayed: [DeadLetter]) {
+    ) async throws -> (letters: [DeadLetter], removed: [DeadLetter]) {
         let queue = topology.deadLetterQueue
         // The ready count leaves out messages a moment ago requeued by an earlier browse (a
         // quorum queue applies the requeue asynchronously): count twice, 200 ms apart, and
@@ -78,21 +85,25 @@ package struct DeadLetterQueue: Sendable {
         let result = try await withThrowingTaskGroup(of: ([DeadLetter], [DeadLetter], [AMQPDelivery])?.self) { group in
             group.addTask {
                 var letters: [DeadLetter] = []
-                var replayed: [DeadLetter] = []
+                var removed: [DeadLetter] = []
                 var held: [AMQPDelivery] = []
                 for try await delivery in consumer {
                     let letter = Self.letter(delivery)
                     letters.append(letter)
-                    if decide(letter) == .replay {
+                    switch decide(letter) {
+                    case .replay:
                         try await wire.replay(delivery, to: letter.sourceQueue)
                         try delivery.ack()
-                        replayed.append(letter)
-                    } else {
+                        removed.append(letter)
+                    case .discard:
+                        try delivery.ack()
+                        removed.append(letter)
+                    case .keep:
                         held.append(delivery)
                     }
                     if letters.count == wanted { break }
                 }
-                return (letters, replayed, held)
+                return (letters, removed, held)
             }
             // Messages can vanish meanwhile (another purge or replay): do not wait for them forever.
             group.addTask { try await Task.sleep(for: .seconds(30)); return nil }

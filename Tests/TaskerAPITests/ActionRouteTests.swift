@@ -9,16 +9,16 @@ import TaskerTestSupport
 /// becomes a response. The actions themselves (and their races) are tested where they are
 /// built; this performer only records what it was asked and answers what the test says.
 final class RecordingPerformer: TaskActionPerforming {
-    let requests = Mutex<[TaskActionRequest]>([])
-    let answer: @Sendable (TaskActionRequest) -> TaskActionResult
+    let requests = Mutex<[OperatorCommand]>([])
+    let answer: @Sendable (OperatorCommand) -> OperatorOutcome
 
-    init(answer: @escaping @Sendable (TaskActionRequest) -> TaskActionResult) {
+    init(answer: @escaping @Sendable (OperatorCommand) -> OperatorOutcome) {
         self.answer = answer
     }
 
-    func perform(_ request: TaskActionRequest) async throws -> TaskActionResult {
-        requests.withLock { $0.append(request) }
-        return answer(request)
+    func perform(_ command: OperatorCommand) async throws -> OperatorOutcome {
+        requests.withLock { $0.append(command) }
+        return answer(command)
     }
 }
 
@@ -47,16 +47,18 @@ extension APITests {
         @Test func aPerformersAnswersBecomeResponses() async throws {
             let taskID = UUID()
             let stepID = UUID()
-            let performer = RecordingPerformer { request in
-                switch request.action {
+            let performer = RecordingPerformer { command in
+                let id = command.taskID
+                switch command.action {
                 case .cancelTask:
-                    return TaskActionResult(
-                        status: .applied, message: "cancelled", taskState: .cancelled, actionID: UUID(),
+                    return OperatorOutcome(
+                        status: .applied, message: "cancelled", taskID: id, taskState: .cancelled, actionID: UUID(),
                         steps: [.init(stepID: stepID, stepName: "a", from: .pending, to: .cancelled)])
-                case .retryTask: return TaskActionResult(status: .alreadyApplied, message: "already running", taskState: .inProgress)
-                case .resolveTask: return TaskActionResult(status: .refused, message: "a complete task cannot be resolved", taskState: .complete)
-                case .retryStep: return TaskActionResult(status: .notFound, message: "no step b", taskState: .error)
-                case .resolveStep: return TaskActionResult(status: .invalid, message: "results too large", taskState: .error)
+                case .retryTask: return OperatorOutcome(status: .alreadyApplied, message: "already running", taskID: id, taskState: .inProgress)
+                case .resolveTask:
+                    return OperatorOutcome(status: .refused, message: "a complete task cannot be resolved", taskID: id, taskState: .complete)
+                case .retryStep: return OperatorOutcome(status: .notFound, message: "no step b", taskID: id, taskState: .error)
+                case .resolveStep: return OperatorOutcome(status: .invalid, message: "results too large", taskID: id, taskState: .error)
                 }
             }
             try await APIHarness.run(.init(pipeline: false, actions: performer)) { api async throws in
@@ -82,7 +84,7 @@ extension APITests {
 
                 let asked = performer.requests.withLock { $0 }
                 #expect(asked.map(\.action) == [
-                    .cancelTask, .retryTask, .resolveTask, .retryStep(step: "b"), .resolveStep(step: stepID.uuidString, results: ["value": 1]),
+                    .cancelTask, .retryTask, .resolveTask, .retryStep(.name("b")), .resolveStep(.id(stepID), results: ["value": 1]),
                 ])
                 #expect(asked.allSatisfy { $0.actor == "operator" && $0.taskID == taskID })
                 #expect(asked.first?.reason == "stuck for a day")

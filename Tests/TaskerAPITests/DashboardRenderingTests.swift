@@ -2,6 +2,8 @@ import Foundation
 import Testing
 @testable import TaskerAPI
 import TaskerCore
+import TaskerPostgres
+import TaskerTestSupport
 
 /// The dashboard's pure parts: escaping, the DAG's layout and labels, forms, sessions, cookies.
 /// Its pages, sign-in and actions are tested in a real browser (ops/test-dashboard).
@@ -69,5 +71,42 @@ import TaskerCore
         let session = DashboardSession(id: "s1", principal: Principal(name: "a", scopes: [], method: .apiKey), csrfToken: "t", expires: Date())
         let cookie = DashboardCookies(secure: true, lifetime: 3600).set(session)
         #expect(cookie == "tasker_session=s1; Path=/ui; HttpOnly; SameSite=Strict; Max-Age=3600; Secure")
+    }
+
+    @Test func aTemplateWrittenBackAsYAMLLoadsAsTheSameTemplate() throws {
+        let directory = packageRoot.appendingPathComponent("templates/examples")
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".yaml") }
+        #expect(files.count >= 5)
+        for file in files {
+            let text = try String(contentsOf: directory.appendingPathComponent(file), encoding: .utf8)
+            let template = try TemplateLoader(environment: "test").load(yaml: text, file: file)
+            let yaml = TemplateYAML.render(template.definition)
+            let again = try TemplateLoader().load(yaml: yaml, file: "\(file) as rendered")
+            #expect(again.definition == template.definition, "\(file):\n\(yaml)")
+            #expect(yaml.hasPrefix("name: \(template.name)\nnamespace: "))
+        }
+        #expect(TemplateYAML.render(["a": "yes", "b": "1.5", "c": "x: y", "d": ["k": [1, 2]], "e": .array([])]) == """
+            a: "yes"
+            b: "1.5"
+            c: "x: y"
+            d: { k: [1, 2] }
+            e: []
+
+            """)
+    }
+
+    @Test func theThroughputChartDrawsEveryMinuteOnOneScaleAndSaysItsNumbers() {
+        let start = Date(timeIntervalSince1970: 1_800_000_000 - 1_800_000_000.truncatingRemainder(dividingBy: 60))
+        let minutes = (0..<60).map { StepOutcomeMinute(minute: start + Double($0) * 60, completed: $0 == 59 ? 40 : 0, failed: $0 == 58 ? 2 : 0, retried: $0 == 58 ? 1 : 0) }
+        let chart = ThroughputChart(minutes: minutes)
+        #expect(chart.totals == (40, 2, 1))
+        let svg = chart.render()
+        #expect(svg.components(separatedBy: "<g class=\"minute\">").count == 61)
+        #expect(svg.contains("40 completed, 0 failed, 0 retried"))
+        #expect(svg.contains("0 completed, 2 failed, 1 retried"))
+        #expect(svg.contains("class=\"completed\" x=") && svg.contains("class=\"failed\" x=") && svg.contains("class=\"retried\" x="))
+        #expect(svg.contains(">40/min<"))
+        // The table lists only minutes with outcomes, newest first.
+        #expect(chart.tableRows().components(separatedBy: "<tr>").count == 3)
     }
 }

@@ -44,6 +44,16 @@ extension APITests {
                     return messages.first { $0["message_id"] == "not-json" }?["deaths"] != nil && messages.count == 2
                 }
                 #expect(try await client.send("POST", "/v1/dlq/nothing-like-this/replay", key).status == 404)
+
+                // Discarded: gone for good, the other one stays.
+                let discard = try await client.send("POST", "/v1/dlq/not-object/discard", key)
+                #expect(discard.status == 200)
+                #expect(discard.json == ["message_id": "not-object", "discarded": true, "source_queue": .string(topology.requestsQueue)])
+                let left = try await client.get("/v1/dlq", key).json?["messages"]?.arrayValue ?? []
+                #expect(left.compactMap { $0["message_id"]?.stringValue } == ["not-json"])
+                #expect(try await client.get("/v1/dlq/not-object", key).status == 404)
+                #expect(try await client.send("POST", "/v1/dlq/not-object/discard", key).status == 404)
+                #expect(try await client.send("POST", "/v1/dlq/not-json/discard", .apiKey(api.keys.reader)).status == 403)
                 #expect(try await client.get("/v1/dlq?limit=5000", key).status == 400)
             }
         }

@@ -50,6 +50,7 @@ public enum Dashboard {
         DashboardSignIn(sessions: sessions, cookies: cookies, authenticator: authenticator).register(on: ui)
         DashboardReadRoutes(dependencies: dependencies, sessions: sessions, cookies: cookies).register(on: ui)
         DashboardActionRoutes(actions: dependencies.actions, sessions: sessions, cookies: cookies).register(on: ui)
+        DashboardBulkActions(actions: dependencies.actions, sessions: sessions).register(on: ui)
         DashboardDeadLetters(dependencies: dependencies, sessions: sessions).register(on: ui)
     }
 

@@ -40,13 +40,53 @@ enum DashboardAssets {
         .filters label { margin: 0; }
         dl { display: grid; grid-template-columns: max-content 1fr; gap: .2em 1em; margin: 0 0 .8em; }
         dt { font-weight: 600; } dd { margin: 0; }
+        form.inline { display: inline; }
+        .bulk { background: #fff; border: 1px solid #dde1e7; padding: .5em .8em; }
+        .columns { display: flex; gap: 1em; flex-wrap: wrap; align-items: flex-start; }
+        .columns > .panel { flex: 1 1 22em; margin-top: 0; }
+        .updated, .hint { color: #555; font-size: 90%; margin: 0 0 .5em; }
+        .chart-wrap { overflow: auto; }
+        svg.throughput .column { fill: transparent; }
+        svg.throughput .minute:hover .column { fill: #eef1f5; }
+        svg.throughput .completed { fill: #2e8b57; }
+        svg.throughput .failed { fill: #a31515; }
+        svg.throughput .retried { stroke: #a31515; stroke-width: 1; }
+        svg.throughput .hatch { stroke: #a31515; stroke-width: 2; }
+        svg.throughput .axis { stroke: #4a5160; stroke-width: 1; }
+        svg.throughput .tick { font: 11px system-ui, sans-serif; fill: #4a5160; }
+        .outcome[data-status="applied"] { color: #17663a; font-weight: 600; }
+        .outcome[data-status="refused"], .outcome[data-status="not_found"], .outcome[data-status="invalid"] { color: #a31515; font-weight: 600; }
         """
 
     /// Polls `live` (a JSON endpoint) while the task runs and swaps in the new DAG and state,
-    /// without reloading the page. With JS off, a `<meta refresh>` in a `<noscript>` does it.
+    /// without reloading the page; refreshes the overview in place (`#overview`, every
+    /// `data-refresh-seconds`); "select all" in the tasks list. With JS off, a `<meta refresh>`
+    /// in a `<noscript>` reloads the live pages instead.
     static let js = """
         (function () {
           document.documentElement.setAttribute('data-js', 'on');
+          var selectAll = document.getElementById('select-all');
+          if (selectAll) selectAll.addEventListener('change', function () {
+            var boxes = document.querySelectorAll('input.select-task');
+            for (var i = 0; i < boxes.length; i++) boxes[i].checked = selectAll.checked;
+          });
+          var overview = document.getElementById('overview');
+          if (overview) {
+            var every = 1000 * parseInt(overview.getAttribute('data-refresh-seconds') || '5', 10);
+            var refresh = function () {
+              fetch(window.location.href, { credentials: 'same-origin' })
+                .then(function (r) { return r.ok ? r.text() : null; })
+                .then(function (html) {
+                  var fresh = html && new DOMParser().parseFromString(html, 'text/html').getElementById('overview');
+                  var open = overview.querySelector('details[open]') !== null;
+                  if (fresh) overview.innerHTML = fresh.innerHTML;
+                  if (open) { var d = overview.querySelector('details'); if (d) d.open = true; }
+                  setTimeout(refresh, every);
+                })
+                .catch(function () { setTimeout(refresh, every); });
+            };
+            setTimeout(refresh, every);
+          }
           var root = document.getElementById('live');
           if (!root) return;
           var url = root.getAttribute('data-live-url');

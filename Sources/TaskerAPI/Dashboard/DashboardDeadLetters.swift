@@ -4,15 +4,17 @@ internal import Logging
 internal import TaskerWire
 
 /// `GET /ui/dlq`: dead-lettered messages with their reason and source queue; `POST
-/// /ui/dlq/{message_id}/replay` sends one back to its queue. Both need `dlq:operate`; the POST
-/// also the session's CSRF token. The same broker link and queue library as `/v1/dlq`.
+/// /ui/dlq/{message_id}/replay` sends one back to its queue, `POST /ui/dlq/{message_id}/discard`
+/// removes it for good. All need `dlq:operate`; the POSTs also the session's CSRF token
+/// (``DashboardActionGuard``). The same broker link and queue library as `/v1/dlq`.
 struct DashboardDeadLetters: Sendable {
     let dependencies: APIDependencies
     let sessions: DashboardSessions
 
     func register(on ui: RouterGroup<APIRequestContext>) {
         ui.get("dlq") { request, _ in try await list(request) }
-        ui.post("dlq/{message_id}/replay") { request, context in try await replay(request, context) }
+        ui.post("dlq/{message_id}/replay") { request, context in try await act(.replay, request, context) }
+        ui.post("dlq/{message_id}/discard") { request, context in try await act(.discard, request, context) }
     }
 
     func list(_ request: Request) async throws -> Response {
@@ -27,47 +29,53 @@ struct DashboardDeadLetters: Sendable {
         }
         var rows = ""
         for letter in letters {
-            var replay = ""
+            var buttons = ""
             if !letter.messageID.isEmpty {
-                replay = """
-                    <form method="post" action="/ui/dlq/\(HTML.escape(HTML.pathSegment(letter.messageID)))/replay">\(DashboardPage.csrfField(session))\
-                    <button type="submit" class="replay">Replay</button></form>
+                let path = "/ui/dlq/\(HTML.escape(HTML.pathSegment(letter.messageID)))"
+                buttons = """
+                    <form method="post" action="\(path)/replay" class="inline">\(DashboardPage.csrfField(session))\
+                    <button type="submit" class="replay">Replay</button></form> \
+                    <form method="post" action="\(path)/discard" class="inline">\(DashboardPage.csrfField(session))\
+                    <button type="submit" class="discard">Discard</button></form>
                     """
             }
             rows += """
                 <tr class="dead-letter" data-message-id="\(HTML.escape(letter.messageID))"><td>\(HTML.escape(letter.messageID.isEmpty ? "—" : letter.messageID))</td>
                 <td>\(HTML.escape(letter.type ?? "—"))</td><td class="reason">\(HTML.escape(letter.reason))</td><td>\(HTML.escape(letter.sourceQueue))</td>
-                <td>\(letter.deaths)</td><td><code>\(HTML.escape(letter.preview()))</code></td><td>\(replay)</td></tr>
+                <td>\(letter.deaths)</td><td><code>\(HTML.escape(letter.preview()))</code></td><td class="buttons">\(buttons)</td></tr>
                 """
         }
         let body = """
-            \(notice)<table id="dead-letters"><thead><tr><th>Message id</th><th>Type</th><th>Reason</th><th>Source queue</th><th>Deaths</th><th>Body</th><th></th></tr></thead>
+            \(notice)<p>Replay sends a message back to the queue it came from; Discard deletes it for good. \
+            Messages without a message id can only be purged (<code>tasker dlq purge</code>).</p>
+            <table id="dead-letters"><thead><tr><th>Message id</th><th>Type</th><th>Reason</th><th>Source queue</th><th>Deaths</th><th>Body</th><th></th></tr></thead>
             <tbody>\(rows)</tbody></table>
             """
         return DashboardPage.response(title: "Dead letters", session: session, body: body)
     }
 
-    func replay(_ request: Request, _ context: APIRequestContext) async throws -> Response {
-        guard let session = sessions.current(request) else {
-            return DashboardPage.message(.unauthorized, title: "Sign in", "Sign in first: your session is missing or has expired.", session: nil, back: "/ui/login")
-        }
-        let form = try await DashboardForm.read(request, context: context)
-        guard DashboardActionRoutes.validToken(form, session) else {
-            return DashboardPage.message(.forbidden, title: "Refused", "The form's CSRF token is missing or wrong.", session: session)
-        }
-        guard session.principal.has(.dlqOperate) else {
-            return DashboardPage.message(.forbidden, title: "Refused", "Your key lacks the scope dlq:operate.", session: session)
+    enum Action: String { case replay, discard }
+
+    func act(_ action: Action, _ request: Request, _ context: APIRequestContext) async throws -> Response {
+        let session: DashboardSession
+        switch try await DashboardActionGuard.check(request, context, sessions: sessions, scope: .dlqOperate) {
+        case .refused(let page): return page
+        case .allowed(let allowed, _): session = allowed
         }
         let id = context.parameters.get("message_id") ?? ""
-        let replayed = try await dependencies.broker.withDeadLetterQueue("dead-letter replay") {
-            try await $0.replay(messageID: id, searchLimit: DeadLetterRoutes.searchLimit)
+        let done = try await dependencies.broker.withDeadLetterQueue("dead-letter \(action.rawValue)") { queue in
+            switch action {
+            case .replay: try await queue.replay(messageID: id, searchLimit: DeadLetterRoutes.searchLimit)
+            case .discard: try await queue.discard(messageID: id, searchLimit: DeadLetterRoutes.searchLimit)
+            }
         }
-        guard let letter = replayed else {
+        guard let letter = done else {
             return DashboardPage.message(.notFound, title: "Not found", "No dead-lettered message has that id.", session: session, back: "/ui/dlq")
         }
         context.logger.info(
-            "dead-lettered message replayed",
+            action == .replay ? "dead-lettered message replayed" : "dead-lettered message discarded",
             metadata: ["amqp.message_id": "\(letter.messageID)", "amqp.queue": "\(letter.sourceQueue)", "tasker.api.caller": "\(session.principal.name)"])
-        return Response(status: .seeOther, headers: [.location: "/ui/dlq?notice=\(HTML.query("replayed \(letter.messageID) to \(letter.sourceQueue)"))"])
+        let notice = action == .replay ? "replayed \(letter.messageID) to \(letter.sourceQueue)" : "discarded \(letter.messageID) (from \(letter.sourceQueue))"
+        return Response(status: .seeOther, headers: [.location: "/ui/dlq?notice=\(HTML.query(notice))"])
     }
 }

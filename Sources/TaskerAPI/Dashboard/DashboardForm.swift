@@ -4,15 +4,16 @@ internal import NIOCore
 
 /// An `application/x-www-form-urlencoded` body, as the dashboard's forms post it.
 struct DashboardForm: Sendable {
-    let fields: [String: String]
+    /// Every value of each field, in the order sent (checkboxes repeat their name).
+    let fields: [String: [String]]
 
     init(_ text: String) {
-        var fields: [String: String] = [:]
+        var fields: [String: [String]] = [:]
         for pair in text.split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             let decode = { (part: Substring) in String(part).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "" }
             guard let name = parts.first.map(decode), !name.isEmpty else { continue }
-            fields[name] = parts.count > 1 ? decode(parts[1]) : ""
+            fields[name, default: []].append(parts.count > 1 ? decode(parts[1]) : "")
         }
         self.fields = fields
     }
@@ -23,11 +24,15 @@ struct DashboardForm: Sendable {
         return DashboardForm(String(buffer: buffer))
     }
 
-    subscript(_ name: String) -> String? { fields[name] }
+    /// The field's value (the last one, when it was sent more than once).
+    subscript(_ name: String) -> String? { fields[name]?.last }
+
+    /// Every value sent for the field (a group of checkboxes); empty when none.
+    func values(_ name: String) -> [String] { fields[name] ?? [] }
 
     /// The field trimmed; `nil` when missing or blank.
     func text(_ name: String) -> String? {
-        guard let value = fields[name]?.trimmingCharacters(in: .whitespacesAndNewlines), !value.isEmpty else { return nil }
+        guard let value = self[name]?.trimmingCharacters(in: .whitespacesAndNewlines), !value.isEmpty else { return nil }
         return value
     }
 }

@@ -3,7 +3,8 @@ internal import Hummingbird
 internal import TaskerCore
 internal import TaskerPostgres
 
-/// The dashboard's pages (`GET`): overview, tasks, one task (with its live JSON), templates.
+/// The dashboard's pages (`GET`): overview, tasks, one task (with its live JSON), templates
+/// (list and one template).
 /// Without a live session they redirect to the sign-in page; the read scopes are checked as in
 /// the API (`tasks:read`, `templates:read`).
 struct DashboardReadRoutes: Sendable {
@@ -12,7 +13,9 @@ struct DashboardReadRoutes: Sendable {
     let cookies: DashboardCookies
 
     func register(on ui: RouterGroup<APIRequestContext>) {
-        ui.get("overview") { request, _ in try await signedIn(request, .tasksRead) { try await overview($0) } }
+        ui.get("overview") { request, context in
+            try await signedIn(request, .tasksRead) { try await DashboardOverview(dependencies: dependencies).render($0, logger: context.logger) }
+        }
         ui.get("tasks") { request, _ in try await signedIn(request, .tasksRead) { try await tasks(request, $0) } }
         ui.get("tasks/{task_id}") { request, context in try await signedIn(request, .tasksRead) { try await task(request, context, $0) } }
         ui.get("tasks/{task_id}/live") { request, context in
@@ -21,7 +24,11 @@ struct DashboardReadRoutes: Sendable {
             }
             return try await live(context, session)
         }
-        ui.get("templates") { request, _ in try await signedIn(request, .templatesRead) { try await templates($0) } }
+        let templates = DashboardTemplates(dependencies: dependencies)
+        ui.get("templates") { request, _ in try await signedIn(request, .templatesRead) { try await templates.list($0) } }
+        ui.get("templates/{namespace}/{name}") { request, context in
+            try await signedIn(request, .templatesRead) { try await templates.detail(request, context, $0) }
+        }
     }
 
     private func signedIn(_ request: Request, _ scope: APIScope, _ page: (DashboardSession) async throws -> Response) async throws -> Response {
@@ -30,26 +37,6 @@ struct DashboardReadRoutes: Sendable {
             return DashboardPage.message(.forbidden, title: "Not allowed", "Your key lacks the scope \(scope.rawValue).", session: session)
         }
         return try await page(session)
-    }
-
-    /// Tasks by state (counted up to a cap with the listing query), recent failures, running tasks.
-    func overview(_ session: DashboardSession) async throws -> Response {
-        let cap = 1_000
-        var counts = ""
-        for state in TaskState.allCases {
-            let page = try await dependencies.tasks.list(TaskListFilter(states: [state]), limit: cap)
-            let count = page.next == nil ? "\(page.items.count)" : "\(cap)+"
-            counts += "<tr><td><a href=\"/ui/tasks?state=\(state.rawValue)\">\(DashboardPage.taskState(state))</a></td>"
-                + "<td class=\"count\" data-state=\"\(state.rawValue)\">\(count)</td></tr>"
-        }
-        let failures = try await dependencies.tasks.list(TaskListFilter(states: [.error]), limit: 10).items
-        let running = try await dependencies.tasks.list(TaskListFilter(states: [.inProgress, .pending]), limit: 10).items
-        let body = """
-            <section class="panel"><h2>Tasks by state</h2><table id="by-state"><tr><th>State</th><th>Tasks</th></tr>\(counts)</table></section>
-            <section class="panel"><h2>Recent failures</h2>\(TaskListPage.table(failures, id: "recent-failures"))</section>
-            <section class="panel"><h2>Running</h2>\(TaskListPage.table(running, id: "running"))</section>
-            """
-        return DashboardPage.response(title: "Overview", session: session, body: body, refreshSeconds: 10, refreshWithScript: true)
     }
 
     func tasks(_ request: Request, _ session: DashboardSession) async throws -> Response {
@@ -61,15 +48,24 @@ struct DashboardReadRoutes: Sendable {
             }
             return Response(status: .seeOther, headers: [.location: "/ui/tasks/\(id.uuidString.lowercased())"])
         }
-        var filter = TaskListFilter(namespace: value("namespace"), name: value("name"))
-        let state = value("state").flatMap(TaskState.init(rawValue:))
-        if let state { filter.states = [state] }
+        let listQuery = TaskListQuery(value)
+        if value("state") != nil && listQuery.state == nil {
+            return DashboardPage.message(.badRequest, title: "Tasks", "There is no state \(value("state") ?? "").", session: session, back: "/ui/tasks")
+        }
+        let filter: TaskListFilter
+        do {
+            filter = try await listQuery.filter {
+                try await dependencies.templates.templates(namespace: listQuery.namespace, name: listQuery.name)
+            }
+        } catch let problem as TaskListQuery.Problem {
+            return DashboardPage.message(.badRequest, title: "Tasks", problem.message, session: session, back: "/ui/tasks")
+        }
         let cursor = value("cursor").flatMap(KeysetCursor.init(token:))
         if value("cursor") != nil && cursor == nil {
             return DashboardPage.message(.badRequest, title: "Tasks", "That page link is not valid.", session: session, back: "/ui/tasks")
         }
         let page = try await dependencies.tasks.list(filter, limit: 50, after: cursor)
-        let body = TaskListPage.render(page: page, state: state, namespace: filter.namespace, name: filter.name)
+        let body = TaskListPage.render(page: page, query: listQuery, session: session)
         return DashboardPage.response(title: "Tasks", session: session, body: body)
     }
 
@@ -103,21 +99,5 @@ struct DashboardReadRoutes: Sendable {
             "dag": .string(TaskPage.diagram(view, selected: nil)),
             "steps": .array(view.steps.map { ["name": .string($0.name), "state": .string($0.state.rawValue), "attempts": .int(Int64($0.attempts))] }),
         ], headers: [.cacheControl: "no-store"])
-    }
-
-    func templates(_ session: DashboardSession) async throws -> Response {
-        let registered = try await dependencies.templates.templates()
-        var body = ""
-        for entry in registered {
-            let template = entry.template
-            let diagram = DAGDiagram(nodes: template.steps.map { .init(name: $0.name, parents: $0.dependsOn, state: nil, attempts: nil) }).render()
-            body += """
-                <section class="panel template"><h2>\(HTML.escape(template.key.description))</h2>
-                <p>\(HTML.escape(template.description ?? "")) Registered \(DashboardPage.time(entry.registeredAt)).
-                <a href="/ui/tasks?namespace=\(HTML.query(template.namespace))&amp;name=\(HTML.query(template.name))">Its tasks</a></p>
-                <div class="dag-wrap">\(diagram)</div></section>
-                """
-        }
-        return DashboardPage.response(title: "Templates", session: session, body: body.isEmpty ? "<p>No templates are registered.</p>" : body)
     }
 }

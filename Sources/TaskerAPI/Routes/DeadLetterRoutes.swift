@@ -4,7 +4,7 @@ internal import TaskerCore
 internal import TaskerWire
 
 /// The dead-letter queue (`dlq:operate`): list with reasons, show one with its body, replay one
-/// to the queue it came from. The same library as `tasker dlq` (``DeadLetterQueue``): browsing
+/// to the queue it came from, discard one. The same library as `tasker dlq` (``DeadLetterQueue``): browsing
 /// returns every message to the queue.
 struct DeadLetterRoutes: APIRouteCollection {
     let dependencies: APIDependencies
@@ -14,6 +14,7 @@ struct DeadLetterRoutes: APIRouteCollection {
         dlq.get { request, context in try await list(request, context) }
         dlq.get("{message_id}") { request, context in try await show(context) }
         dlq.post("{message_id}/replay") { request, context in try await replay(context) }
+        dlq.post("{message_id}/discard") { request, context in try await discard(context) }
     }
 
     /// The most messages a show or replay looks through for the id.
@@ -46,5 +47,19 @@ struct DeadLetterRoutes: APIRouteCollection {
             "dead-lettered message replayed",
             metadata: ["amqp.message_id": "\(letter.messageID)", "amqp.queue": "\(letter.sourceQueue)", "tasker.api.caller": "\(principal.name)"])
         return JSONResponse.make(["message_id": .string(letter.messageID), "replayed_to": .string(letter.sourceQueue)])
+    }
+
+    /// Removes one message from the dead-letter queue for good (it is sent nowhere).
+    func discard(_ context: APIRequestContext) async throws -> Response {
+        let principal = try context.require(.dlqOperate)
+        let id = try RequestReading.text("message_id", context)
+        let discarded = try await dependencies.broker.withDeadLetterQueue("dead-letter discard") {
+            try await $0.discard(messageID: id, searchLimit: Self.searchLimit)
+        }
+        guard let letter = discarded else { throw APIError.notFound("no dead-lettered message has id \(id)") }
+        context.logger.info(
+            "dead-lettered message discarded",
+            metadata: ["amqp.message_id": "\(letter.messageID)", "amqp.queue": "\(letter.sourceQueue)", "tasker.api.caller": "\(principal.name)"])
+        return JSONResponse.make(["message_id": .string(letter.messageID), "discarded": .bool(true), "source_queue": .string(letter.sourceQueue)])
     }
 }

@@ -93,9 +93,7 @@ struct TaskRoutes: APIRouteCollection {
         guard let namespace, let name else {
             throw APIError.badRequest("filtering by 'idempotency_key' needs 'namespace' and 'name' (the key is scoped to a template)")
         }
-        return try await dependencies.templates.templates(namespace: namespace, name: name).compactMap { registered in
-            try? TaskIdentity.hash(strategy: .callerProvided, template: registered.template.key, context: .null, idempotencyKey: idempotencyKey)
-        }
+        return IdempotencyKeyLookup.hashes(idempotencyKey, templates: try await dependencies.templates.templates(namespace: namespace, name: name))
     }
 
     /// `GET /v1/tasks/{task_id}`: the task with its context and steps (results, last errors).

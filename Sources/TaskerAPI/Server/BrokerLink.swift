@@ -83,7 +83,7 @@ public final class BrokerLink: Sendable {
         }
     }
 
-    private func withDeadline<T: Sendable>(
+    func withDeadline<T: Sendable>(
         _ operation: String, timeout: Duration? = nil, _ body: @escaping @Sendable () async throws -> T
     ) async throws -> T {
         do {
