@@ -97,9 +97,13 @@ import TaskerTestSupport
 
     @Test func theThroughputChartDrawsEveryMinuteOnOneScaleAndSaysItsNumbers() {
         let start = Date(timeIntervalSince1970: 1_800_000_000 - 1_800_000_000.truncatingRemainder(dividingBy: 60))
-        let minutes = (0..<60).map { StepOutcomeMinute(minute: start + Double($0) * 60, completed: $0 == 59 ? 40 : 0, failed: $0 == 58 ? 2 : 0, retried: $0 == 58 ? 1 : 0) }
+        var minutes: [StepOutcomeMinute] = []
+        for index in 0..<60 {
+            let minute = start.addingTimeInterval(Double(index) * 60)
+            minutes.append(StepOutcomeMinute(minute: minute, completed: index == 59 ? 40 : 0, failed: index == 58 ? 2 : 0, retried: index == 58 ? 1 : 0))
+        }
         let chart = ThroughputChart(minutes: minutes)
-        #expect(chart.totals == (40, 2, 1))
+        #expect(chart.totals.completed == 40 && chart.totals.failed == 2 && chart.totals.retried == 1)
         let svg = chart.render()
         #expect(svg.components(separatedBy: "<g class=\"minute\">").count == 61)
         #expect(svg.contains("40 completed, 0 failed, 0 retried"))

@@ -92,6 +92,13 @@ def test_a_workflow_dag_reaches_complete_without_reloading(cluster, browser):
     browser.get(f"{cluster.url}/ui/templates")
     assert "examples/diamond" in browser.find_element(By.TAG_NAME, "main").text
     screenshot(browser, "templates")
+    # One template: its definition as YAML and its latest tasks (this one among them).
+    browser.find_element(By.CSS_SELECTOR, 'section[data-template="examples/diamond@1.0.0"] a.template-detail').click()
+    source = after_submit(browser, "template-source").text
+    assert source.startswith("name: diamond\nnamespace: examples\nversion: 1.0.0")
+    assert "depends_on: [branch_b, branch_c]" in source
+    assert browser.find_elements(By.CSS_SELECTOR, f'#template-tasks tr[data-task-id="{task_id}"]')
+    screenshot(browser, "template")
 
 
 def test_reading_works_with_javascript_off(cluster, browser_without_js):
@@ -300,3 +307,142 @@ def check_paging(browser, cluster, name):
         url = f"{cluster.url}{html.unescape(link.group(1))}" if link else None
     assert len(everything) == 10000 and len(set(everything)) == 10000
     assert set(failed) <= set(everything)
+
+
+def publish_bad_request(cluster, message_id):
+    """A request that is not JSON: the coordinator dead-letters it."""
+    import os
+
+    import pika
+
+    connection = pika.BlockingConnection(pika.URLParameters(os.environ["AMQP_URL"]))
+    try:
+        connection.channel().basic_publish(exchange=f"{cluster.prefix}.requests", routing_key="x.y", body=b"not json either",
+                                           properties=pika.BasicProperties(message_id=message_id))
+    finally:
+        connection.close()
+
+
+def test_the_overview_shows_real_numbers_live_and_a_dead_letter_is_discarded(cluster, browser):
+    import time
+    import uuid
+
+    done = cluster.submit({"even_number": 2})
+    cluster.wait_task(done, lambda t: t["state"] == "complete")
+    sign_in(browser, cluster, cluster.operator_key)
+    browser.get(f"{cluster.url}/ui/overview")
+    # The worker consumes the examples step queue: one worker connected; every queue has numbers.
+    workers = browser.find_element(By.CSS_SELECTOR, '#workers tr[data-namespace="examples"] td.workers').text
+    assert int(workers) >= 1
+    steps_queue = browser.find_element(By.CSS_SELECTOR, f'#queues tr.queue[data-queue="{cluster.prefix}.steps.examples"]')
+    assert int(steps_queue.find_element(By.CSS_SELECTOR, "td.consumers").text) >= 1
+    assert steps_queue.find_element(By.CSS_SELECTOR, "td.messages").text.isdigit()
+    # The last hour's completions include this task's four steps.
+    assert int(browser.find_element(By.ID, "steps-completed").get_attribute("data-count")) >= 4
+    assert browser.find_elements(By.CSS_SELECTOR, "#throughput svg.throughput g.minute")
+    # A new dead letter shows up in the open page without a reload (it refreshes itself).
+    before = int(browser.find_element(By.ID, "dead-letter-count").text)
+    browser.execute_script("window.__sameDocument = 'yes';")
+    message_id = f"dash-discard-{uuid.uuid4().hex[:8]}"
+    publish_bad_request(cluster, message_id)
+    wait(browser, 30).until(lambda d: int(d.find_element(By.ID, "dead-letter-count").text) > before)
+    assert browser.execute_script("return window.__sameDocument;") == "yes", "the page reloaded"
+    screenshot(browser, "overview")
+    # Discard it from the dead-letters page: gone for good.
+    notice = ""
+    for _ in range(5):
+        browser.get(f"{cluster.url}/ui/dlq")
+        buttons = browser.find_elements(By.CSS_SELECTOR, f'tr.dead-letter[data-message-id="{message_id}"] button.discard')
+        if buttons:
+            buttons[0].click()
+            shown = after_submit(browser, "notice", "message")
+            if shown.get_attribute("id") == "notice":
+                notice = shown.text
+                break
+        time.sleep(1)
+    assert f"discarded {message_id}" in notice
+    assert not browser.find_elements(By.CSS_SELECTOR, f'tr.dead-letter[data-message-id="{message_id}"]')
+    answer = requests.get(f"{cluster.url}/v1/dlq/{message_id}", headers={"X-API-Key": cluster.operator_key}, timeout=60)
+    assert answer.status_code == 404
+
+
+def test_bulk_cancel_of_two_running_tasks(cluster, browser):
+    tasks = [cluster.submit({"even_number": 2, "sleep_ms": {"start": 60000}}) for _ in range(2)]
+    for task_id in tasks:
+        cluster.wait_task(task_id, lambda t: t["state"] == "in_progress")
+    sign_in(browser, cluster, cluster.operator_key)
+    browser.get(f"{cluster.url}/ui/tasks?namespace=examples&state=in_progress")
+    for task_id in tasks:
+        browser.find_element(By.CSS_SELECTOR, f'input.select-task[value="{task_id}"]').click()
+    screenshot(browser, "tasks-bulk-selection")
+    browser.find_element(By.ID, "bulk-cancel").click()
+    after_submit(browser, "bulk-results")
+    for task_id in tasks:
+        outcome = browser.find_element(By.CSS_SELECTOR, f'tr.bulk-result[data-task-id="{task_id}"] td.outcome')
+        assert outcome.get_attribute("data-status") == "applied" and "applied" in outcome.text
+        assert browser.find_element(By.CSS_SELECTOR, f'tr.bulk-result[data-task-id="{task_id}"] .state').get_attribute("data-state") == "cancelled"
+    screenshot(browser, "bulk-cancel")
+    for task_id in tasks:
+        assert cluster.task(task_id)["state"] == "cancelled"
+        browser.get(f"{cluster.url}/ui/tasks/{task_id}")
+        assert browser.find_element(By.ID, "task-state").get_attribute("data-state") == "cancelled"
+        entry = browser.find_element(By.CSS_SELECTOR, '#task-audit-trail li[data-to-state="cancelled"]')
+        assert "bulk action from the dashboard" in entry.text
+
+
+KEYED_TEMPLATE = """name: keyed
+namespace: examples
+version: 1.0.0
+description: one step; the caller's idempotency key is the task's identity.
+identity_strategy: caller_provided
+steps:
+  - { name: only, handler: square }
+"""
+
+
+def test_search_by_idempotency_key_and_time_range(cluster, browser):
+    import datetime
+    import os
+    import uuid
+
+    path = os.path.join(cluster.dir, "keyed.yaml")
+    with open(path, "w") as handle:
+        handle.write(KEYED_TEMPLATE)
+    cluster.run("templates", "register", path)
+    key = f"order-{uuid.uuid4().hex[:8]}"
+    body = {"namespace": "examples", "name": "keyed", "context": {"even_number": 2}, "idempotency_key": key}
+    answer = requests.post(f"{cluster.url}/v1/tasks", json=body, headers={"X-API-Key": cluster.operator_key}, timeout=10)
+    assert answer.status_code == 201, answer.text
+    keyed = answer.json()["task_id"]
+    other = cluster.submit({"even_number": 4})
+    sign_in(browser, cluster, cluster.reader_key)
+
+    def listed():
+        return [row.get_attribute("data-task-id") for row in browser.find_elements(By.CSS_SELECTOR, "#tasks tr.task-row")]
+
+    # By idempotency key alone (no template named): exactly that task.
+    browser.get(f"{cluster.url}/ui/tasks")
+    browser.find_element(By.ID, "f-idempotency-key").send_keys(key)
+    browser.find_element(By.ID, "apply-filters").click()
+    wait(browser).until(lambda d: "idempotency_key=" in d.current_url)
+    assert listed() == [keyed]
+    assert browser.find_element(By.ID, "f-idempotency-key").get_attribute("value") == key
+    # By creation time: a millisecond-wide window around it.
+    created = datetime.datetime.fromisoformat(cluster.task(keyed)["created_at"].replace("Z", "+00:00"))
+    after = created.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    before = (created + datetime.timedelta(milliseconds=1)).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    browser.get(f"{cluster.url}/ui/tasks")
+    browser.find_element(By.ID, "f-namespace").send_keys("examples")
+    browser.find_element(By.ID, "f-created-after").send_keys(after)
+    browser.find_element(By.ID, "f-created-before").send_keys(before)
+    browser.find_element(By.ID, "apply-filters").click()
+    wait(browser).until(lambda d: "created_after=" in d.current_url)
+    assert listed() == [keyed]
+    screenshot(browser, "tasks-search")
+    # Widened to the minute after it: the later task too, newest first.
+    later = (created + datetime.timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M")
+    browser.get(f"{cluster.url}/ui/tasks?namespace=examples&created_after={after}&created_before={later}")
+    assert listed()[-1] == keyed and other in listed()
+    # A time that is not one: said so.
+    browser.get(f"{cluster.url}/ui/tasks?created_after=yesterday")
+    assert "not a time" in browser.find_element(By.ID, "message").text

@@ -1,5 +1,6 @@
 internal import Foundation
 internal import Hummingbird
+internal import Logging
 internal import TaskerCore
 
 /// `POST /ui/tasks/bulk`: cancel or retry the tasks ticked in the tasks list (`task_id`

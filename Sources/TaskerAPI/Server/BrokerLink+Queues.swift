@@ -25,8 +25,7 @@ extension BrokerLink {
     /// - Throws: ``BrokerUnavailable`` while the broker is unreachable or too slow.
     func queueStatus(namespaces: [String]) async throws -> [QueueStatus] {
         guard publishing.isConnected else { throw BrokerUnavailable(description: "not connected to the broker") }
-        var queues: [(String, QueueStatus.Role)] = Set(namespaces).sorted().map { (topology.stepsQueue(namespace: $0), .steps(namespace: $0)) }
-        queues += [
+        let queues: [(String, QueueStatus.Role)] = Set(namespaces).sorted().map { (topology.stepsQueue(namespace: $0), .steps(namespace: $0)) } + [
             (topology.requestsQueue, .requests), (topology.resultsQueue, .results), (topology.reenqueueQueue, .reenqueue),
             (topology.deadLetterQueue, .deadLetters),
         ]
