@@ -28,11 +28,11 @@ struct DashboardOverview: Sendable {
         let body = """
             <div id="overview" data-refresh-seconds="5">
             <p class="updated">Updated <time id="overview-updated">\(DashboardPage.time(Date()))</time></p>
+            \(Self.throughputPanel(chart))
             <div class="columns">
             <section class="panel"><h2>Tasks by state</h2><table id="by-state"><tr><th>State</th><th>Tasks</th></tr>\(counts)</table></section>
             \(broker)
             </div>
-            \(Self.throughputPanel(chart))
             <section class="panel"><h2>Recent failures</h2>\(TaskListPage.table(failures, id: "recent-failures"))</section>
             <section class="panel"><h2>Running</h2>\(TaskListPage.table(running, id: "running"))</section>
             </div>
@@ -75,8 +75,13 @@ struct DashboardOverview: Sendable {
         var workers = ""
         var queues = ""
         var deadLetters = "—"
+        var undeclared: [String] = []
         for status in statuses {
             let role: String
+            if case .steps(let namespace) = status.role, status.consumers == nil {
+                undeclared.append(namespace)  // nobody declared its queue: no worker has served it yet
+                continue
+            }
             switch status.role {
             case .steps(let namespace):
                 role = "steps of \(namespace)"
@@ -98,6 +103,7 @@ struct DashboardOverview: Sendable {
             <p>Dead letters: <strong id="dead-letter-count">\(dlq)</strong></p>
             <table id="workers"><thead><tr><th>Namespace</th><th>Workers connected</th></tr></thead><tbody>\(workers)</tbody></table>
             <p class="hint">A worker consumes its namespaces' step queues: the consumers of a step queue are the workers serving it.</p>
+            \(undeclared.isEmpty ? "" : "<p class=\"hint\" id=\"no-step-queue\">No step queue yet (no worker has served them): \(HTML.escape(undeclared.joined(separator: ", "))).</p>")
             <table id="queues"><thead><tr><th>Queue</th><th>Holds</th><th>Messages</th><th>Consumers</th></tr></thead><tbody>\(queues)</tbody></table>
             </section>
             """

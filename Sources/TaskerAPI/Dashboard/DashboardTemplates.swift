@@ -55,12 +55,14 @@ struct DashboardTemplates: Sendable {
             <dt>Registered</dt><dd>\(DashboardPage.time(entry.registeredAt))</dd>
             <dt>Versions</dt><dd id="template-versions">\(versionLinks)</dd>
             </dl></section>
+            <div class="columns">
             <section class="panel"><h2>DAG</h2><div class="dag-wrap">\(Self.diagram(template))</div></section>
+            <section class="panel"><h2>Definition (YAML)</h2>
+            <pre id="template-source">\(HTML.escape(TemplateYAML.render(template.definition)))</pre>
+            <p class="hint">As registered (the environment's settings applied), written back as YAML; content hash <code>\(HTML.escape(template.contentHash))</code>.</p></section>
+            </div>
             <section class="panel"><h2>Latest tasks (all versions)</h2>\(recent)
             <p><a id="template-all-tasks" href="\(Self.tasksPath(template))">All tasks of \(HTML.escape(namespace))/\(HTML.escape(name)) →</a></p></section>
-            <section class="panel"><h2>Definition (YAML)</h2>
-            <p>As registered (the environment's settings applied), written back as YAML; content hash <code>\(HTML.escape(template.contentHash))</code>.</p>
-            <pre id="template-source">\(HTML.escape(TemplateYAML.render(template.definition)))</pre></section>
             """
         return DashboardPage.response(title: "Template \(template.key.description)", session: session, body: body)
     }
