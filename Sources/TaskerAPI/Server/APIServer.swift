@@ -106,24 +106,11 @@ public final class APIServer: Service {
         try await withThrowingTaskGroup(of: Void.self) { group in
             // Readiness: a first query right away (instead of waiting for the pool's idle probe).
             group.addTask { try? await database.waitUntilReachable(timeout: startupTimeout) }
-            group.addTask { await Self.flushPublishedOutbox(intake, logger: logger) }
+            group.addTask { await intake.flushPublishedOutboxUntilCancelled() }
             try await app.run()
             group.cancelAll()
         }
         try? await intake.flushPublishedOutbox()
         logger.info("api stopped")
-    }
-
-    /// Deletes the outbox rows of published submissions every 250 ms until cancelled (a later
-    /// submission's transaction deletes them too), so the relay never publishes them again.
-    static func flushPublishedOutbox(_ intake: TaskIntake, logger: Logger) async {
-        while !Task.isCancelled {
-            try? await Task.sleep(for: .milliseconds(250))
-            do {
-                try await intake.flushPublishedOutbox()
-            } catch {
-                logger.debug("published outbox rows not deleted yet", metadata: [LogKeys.error: "\(String(reflecting: error))"])
-            }
-        }
     }
 }

@@ -47,6 +47,21 @@ extension PostgresStore {
         }
     }
 
+    /// Calls ``flushPublishedOutbox()`` every `interval` until the task is cancelled: what a
+    /// long-running process that publishes this store's outbox runs beside its work. Under load
+    /// the batches delete the rows in their own transactions and this finds nothing to do. The
+    /// caller flushes once more after cancelling it (a cancelled task's queries may not run).
+    public func flushPublishedOutboxUntilCancelled(every interval: Duration = .milliseconds(250)) async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: interval)
+            do {
+                try await flushPublishedOutbox()
+            } catch {
+                logger.debug("published outbox rows not deleted yet", metadata: [LogKeys.error: "\(String(reflecting: error))"])
+            }
+        }
+    }
+
     /// Removes published rows.
     public func deleteOutbox(_ ids: [Int64]) async throws {
         guard !ids.isEmpty else { return }

@@ -88,8 +88,14 @@ public struct TaskIntake: Sendable {
     }
 
     /// Deletes the outbox rows ``start(_:wire:)`` published that no later start has deleted
-    /// yet. Call it every few hundred milliseconds while idle and once when stopping (the
-    /// coordinator's bootstrap does), or the relay publishes them a second time.
+    /// yet, every 250 ms until cancelled (``PostgresStore/flushPublishedOutboxUntilCancelled(every:)``);
+    /// call ``flushPublishedOutbox()`` once more when stopping, or the relay publishes them a
+    /// second time. The coordinator's bootstrap does both for its own store.
+    public func flushPublishedOutboxUntilCancelled() async {
+        await store.flushPublishedOutboxUntilCancelled()
+    }
+
+    /// Deletes the published outbox rows no later start has deleted yet, once.
     public func flushPublishedOutbox() async throws {
         try await store.flushPublishedOutbox()
     }

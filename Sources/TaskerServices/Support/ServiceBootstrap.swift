@@ -64,7 +64,7 @@ struct ServiceBootstrap: Sendable {
                 let deliveries = try await consumer.consume(queue: queue, prefetch: prefetch)
                 logger.info("\(role) started", metadata: ["amqp.queue": "\(queue)"])
                 try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask { await flushPublishedOutbox() }
+                    group.addTask { await store.flushPublishedOutboxUntilCancelled() }
                     defer { group.cancelAll() }
                     try await body(WirePublisher(connection: publisher, topology: topology), deliveries)
                 }
@@ -72,19 +72,6 @@ struct ServiceBootstrap: Sendable {
             }
         }
         logger.info("\(role) stopped")
-    }
-
-    /// Deletes published outbox rows that no batch took, every 250 ms, until cancelled. Under
-    /// load the batches delete them in their own transactions and this finds nothing to do.
-    private func flushPublishedOutbox() async {
-        while !Task.isCancelled {
-            try? await Task.sleep(for: .milliseconds(250))
-            do {
-                try await store.flushPublishedOutbox()
-            } catch {
-                logger.debug("published outbox rows not deleted yet", metadata: [LogKeys.error: "\(String(reflecting: error))"])
-            }
-        }
     }
 }
 
