@@ -20,8 +20,13 @@ extension WorkerService {
         /// Default `["default"]`.
         public var namespaces: [String]
         /// The maximum number of steps running at once, across all namespaces (default 16).
-        /// Also the prefetch of each consumer.
         public var concurrency: Int
+        /// How many unacknowledged dispatches each consumer may hold: the steps running and
+        /// those waiting for a slot. Default (nil): ``defaultPrefetch(concurrency:)``, a few more
+        /// than ``concurrency``, so a slot that frees up starts its next step at once instead of
+        /// waiting a broker round trip for it. Set it to ``concurrency`` for long steps, so no
+        /// dispatch waits at a busy worker while another one is idle.
+        public var prefetch: Int?
         /// Reported as `worker_id` with every result (default `hostname:pid`).
         public var workerID: String
         /// How long a step runs before the worker reports `step.started` (default 100 ms). A step
@@ -47,6 +52,10 @@ extension WorkerService {
             self.workerID = workerID
         }
     }
+
+    /// The prefetch used when ``Configuration/prefetch`` is not set: `concurrency` plus a
+    /// quarter of it, at least one more.
+    public static func defaultPrefetch(concurrency: Int) -> Int { concurrency + max(1, concurrency / 4) }
 
     /// `hostname:pid` of this process.
     public static var defaultWorkerID: String {

@@ -91,7 +91,7 @@ public final class WorkerService: Service {
 
     /// Merges every namespace's consumer into one stream and runs deliveries with bounded width.
     private func consume(from consuming: AMQPConnection, publishingOn publishing: WirePublisher) async throws {
-        let prefetch = UInt16(clamping: configuration.concurrency)
+        let prefetch = UInt16(clamping: configuration.prefetch ?? Self.defaultPrefetch(concurrency: configuration.concurrency))
         var consumers: [AMQPConsumer] = []
         var seen = Set<String>()
         for namespace in configuration.namespaces where seen.insert(namespace).inserted {
@@ -103,6 +103,7 @@ public final class WorkerService: Service {
             metadata: [
                 "tasker.worker.namespaces": "\(configuration.namespaces.joined(separator: ","))",
                 "tasker.worker.concurrency": "\(configuration.concurrency)",
+                "tasker.worker.prefetch": "\(prefetch)",
             ]
         )
 

@@ -94,6 +94,13 @@ public struct WorkerApp: Sendable {
         guard configuration.concurrency > 0 else {
             throw WorkerStartupError(code: .configuration, message: "--concurrency / TASKER_CONCURRENCY must be positive")
         }
+        if let prefetch = options.resolvedPrefetch {
+            guard prefetch >= configuration.concurrency, prefetch <= Int(UInt16.max) else {
+                throw WorkerStartupError(
+                    code: .configuration, message: "--prefetch / TASKER_WORKER_PREFETCH must be at least the concurrency (\(configuration.concurrency)) and at most 65535")
+            }
+            configuration.prefetch = prefetch
+        }
         if let workerID = options.resolvedWorkerID { configuration.workerID = workerID }
         if let delay = options.startedReportDelay { configuration.startedReportDelay = delay }
         return WorkerService(configuration: configuration, registry: handlers, logger: logger)

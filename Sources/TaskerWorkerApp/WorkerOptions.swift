@@ -34,6 +34,9 @@ public struct WorkerOptions: ParsableArguments, Sendable {
     @Option(name: .long, help: "Reported as worker_id with every result (env TASKER_WORKER_ID, default hostname:pid).")
     public var workerID: String?
 
+    @Option(name: .long, help: "Dispatches each consumer holds, running or waiting for a slot (env TASKER_WORKER_PREFETCH; default concurrency + concurrency/4, at least one more).")
+    public var prefetch: Int?
+
     public init() {}
 
     var environment: [String: String] { ProcessInfo.processInfo.environment }
@@ -68,6 +71,9 @@ public struct WorkerOptions: ParsableArguments, Sendable {
 
     /// `--worker-id`, else `TASKER_WORKER_ID`, else nil (the default `hostname:pid`).
     public var resolvedWorkerID: String? { workerID ?? environment["TASKER_WORKER_ID"].flatMap { $0.isEmpty ? nil : $0 } }
+
+    /// `--prefetch`, else `TASKER_WORKER_PREFETCH`, else nil (the worker's default).
+    public var resolvedPrefetch: Int? { prefetch ?? environment["TASKER_WORKER_PREFETCH"].flatMap(Int.init) }
 
     /// `TASKER_STARTED_REPORT_DELAY_MS`, if set to a non-negative integer.
     public var startedReportDelay: Duration? {
