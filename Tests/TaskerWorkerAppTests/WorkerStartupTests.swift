@@ -116,5 +116,20 @@ struct WorkerStartupTests {
         await #expect(throws: WorkerStartupError.self) {
             _ = try await app.makeService(commandLine.worker, service: commandLine.service, logger: testLogger)
         }
+        // A prefetch below the concurrency would leave slots that can never fill.
+        let belowConcurrency = try WorkerCommandLine.parse(["--concurrency", "4", "--prefetch", "3"])
+        let refusal = await #expect(throws: WorkerStartupError.self) {
+            _ = try await app.makeService(belowConcurrency.worker, service: belowConcurrency.service, logger: testLogger)
+        }
+        #expect(refusal?.code == .configuration)
+        let prefetching = try WorkerCommandLine.parse(["--concurrency", "4", "--prefetch", "6"])
+        #expect(prefetching.worker.resolvedPrefetch == 6)
+        _ = try await app.makeService(prefetching.worker, service: prefetching.service, logger: testLogger)
+    }
+
+    @Test func theDefaultPrefetchHoldsAFewMoreThanTheConcurrency() {
+        #expect(WorkerService.defaultPrefetch(concurrency: 1) == 2)
+        #expect(WorkerService.defaultPrefetch(concurrency: 16) == 20)
+        #expect(WorkerService.defaultPrefetch(concurrency: 100) == 125)
     }
 }
