@@ -13,6 +13,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "tasker", targets: ["tasker"]),
+        // `tasker worker` on a diet: the reference handlers, linked with what a worker needs only.
+        .executable(name: "tasker-worker", targets: ["tasker-worker"]),
         .library(name: "TaskerCore", targets: ["TaskerCore"]),
         .library(name: "TaskerPostgres", targets: ["TaskerPostgres"]),
         .library(name: "TaskerAMQP", targets: ["TaskerAMQP"]),
@@ -220,6 +222,15 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
+        ),
+        // MARK: The lean worker executable (docs/worker.md): the reference handlers, no database, HTTP
+        // or NIO; the Swift runtime and Foundation linked statically in release builds, so only the
+        // code it uses is mapped (docs/performance.md, "Idle worker memory").
+        .executableTarget(
+            name: "tasker-worker",
+            dependencies: ["TaskerExamples", "TaskerWorkerApp"],
+            swiftSettings: swiftSettings,
+            linkerSettings: [.unsafeFlags(["-static-stdlib"], .when(configuration: .release))]
         ),
         // MARK: A standalone reproduction of postgres-nio's pool after a server restart (docs/operations.md).
         .executableTarget(

@@ -1,8 +1,9 @@
 import ArgumentParser
 import Foundation
 
-/// The services started as separate `tasker` processes (this executable), for figures only
-/// separate processes give: each service's resident memory, idle and at its peak.
+/// The services started as separate processes (`tasker <service>`, and the lean `tasker-worker`
+/// when it is built beside it), for figures only separate processes give: each service's
+/// resident memory, idle and at its peak.
 ///
 /// They inherit this process's environment (DATABASE_URL, AMQP_URL, ...) plus the benchmark's
 /// topology prefix and namespace, so they never touch a running cluster's queues.
@@ -14,15 +15,35 @@ final class ProcessCluster {
 
     private(set) var members: [Member] = []
 
-    /// Starts `tasker <command>` for each of `commands` (a name for the table, the arguments).
-    init(commands: [(name: String, arguments: [String])], prefix: String, namespace: String) throws {
-        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+    /// One process to start: a name for the table, the executable and its arguments.
+    struct Command {
+        var name: String
+        var executable: URL
+        var arguments: [String]
+
+        /// `tasker <arguments>`, this executable.
+        static func tasker(_ name: String, _ arguments: [String]) -> Command {
+            Command(name: name, executable: ProcessCluster.thisExecutable, arguments: arguments)
+        }
+    }
+
+    /// This executable (`tasker`).
+    static var thisExecutable: URL { URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath() }
+
+    /// The executable `name` built beside this one (`tasker-worker`), if it is there.
+    static func sibling(_ name: String) -> URL? {
+        let url = thisExecutable.deletingLastPathComponent().appendingPathComponent(name)
+        return FileManager.default.isExecutableFile(atPath: url.path) ? url : nil
+    }
+
+    /// Starts each of `commands`.
+    init(commands: [Command], prefix: String, namespace: String) throws {
         var environment = ProcessInfo.processInfo.environment
         environment["TASKER_TOPOLOGY_PREFIX"] = prefix
         environment["TASKER_NAMESPACES"] = namespace
         for command in commands {
             let process = Process()
-            process.executableURL = executable
+            process.executableURL = command.executable
             process.arguments = command.arguments + ["--log-level", "warning"]
             process.environment = environment
             process.standardOutput = FileHandle.nullDevice

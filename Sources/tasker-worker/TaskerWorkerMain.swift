@@ -1,0 +1,19 @@
+import TaskerExamples
+import TaskerWorkerApp
+
+/// `tasker-worker`: the reference handlers (`square`, `noop`, `sleep`) in a worker of its own,
+/// linked only with what a worker needs (no PostgreSQL, HTTP or NIO), the Swift runtime and
+/// Foundation statically in release builds: an idle worker of about half the resident memory
+/// of `tasker worker` (docs/performance.md, "Idle worker memory").
+///
+/// Same flags and environment as `tasker worker` (``WorkerCommandLine``), same defaults
+/// (namespaces `default,examples`); without a template store, so `--register-templates` and
+/// `--check-registered-templates` are refused (`tasker worker` has them).
+@main
+enum TaskerWorkerMain {
+    static func main() async {
+        var handlers = HandlerRegistry()
+        ExampleHandlers.register(in: &handlers)
+        await WorkerApp(handlers: handlers, defaultNamespaces: ["default", "examples"], label: "tasker.worker").main()
+    }
+}
