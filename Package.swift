@@ -229,7 +229,9 @@ let package = Package(
         .executableTarget(
             name: "tasker-worker",
             dependencies: ["TaskerExamples", "TaskerWorkerApp"],
-            swiftSettings: swiftSettings,
+            // `-static-stdlib` both to compile this target (so it autolinks the static libraries
+            // Foundation needs) and to link; the other targets compile as usual.
+            swiftSettings: swiftSettings + [.unsafeFlags(["-static-stdlib"], .when(configuration: .release))],
             linkerSettings: [.unsafeFlags(["-static-stdlib"], .when(configuration: .release))]
         ),
         // MARK: A standalone reproduction of postgres-nio's pool after a server restart (docs/operations.md).

@@ -1,3 +1,6 @@
+// Foundation imported here (not only through the SDK) so that, compiled with `-static-stdlib`,
+// this file links the static Foundation libraries and what they need (Package.swift).
+import Foundation
 import TaskerExamples
 import TaskerWorkerApp
 
