@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TaskerCore
+import TaskerPostgres
 import TaskerTestSupport
 
 /// The lean worker executable (`tasker-worker`, docs/worker.md) as the only worker of a pipeline.
