@@ -6,8 +6,8 @@ import TaskerWorkerApp
 
 /// `tasker-worker`: the reference handlers (`square`, `noop`, `sleep`) in a worker of its own,
 /// linked only with what a worker needs (no PostgreSQL, HTTP or NIO), the Swift runtime and
-/// Foundation statically in release builds: an idle worker of about half the resident memory
-/// of `tasker worker` (docs/performance.md, "Idle worker memory").
+/// Foundation statically in release builds: idle, ~23 MiB resident where `tasker worker` takes
+/// ~32 (docs/performance.md, "Idle worker memory").
 ///
 /// Same flags and environment as `tasker worker` (``WorkerCommandLine``), same defaults
 /// (namespaces `default,examples`); without a template store, so `--register-templates` and
