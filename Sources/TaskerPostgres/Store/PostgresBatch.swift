@@ -21,6 +21,9 @@ struct PostgresBatch: WorkflowDriver {
     var outbox: [OutboxEntry] = []
     /// The namespaces of the tasks operator commands loaded (``loadSnapshot(forTasks:)``).
     var namespaces: [UUID: String] = [:]
+    /// What the dispatches of children that the batch's completions may make ready carry,
+    /// read with the locks (``LockBatchStatement``); ``apply(_:)`` reads only the rest.
+    var preloadedDispatches: [UUID: PostgresStore.DispatchRow] = [:]
 
     var logger: Logger { store.logger }
 
@@ -59,6 +62,7 @@ struct PostgresBatch: WorkflowDriver {
                 children[parent, default: []].append(row.1)
                 childRows.append(.init(
                     id: row.1, taskID: row.2 ?? row.1, state: try PostgresStore.decodeStepState(row.3), unfinishedParents: row.5))
+                if let document = row.14 { preloadedDispatches[row.1] = try PostgresStore.DispatchRow(document: document) }
             }
         }
         return WorkflowSnapshot(tasks: tasks, steps: steps, children: children, childRows: childRows)
@@ -68,7 +72,7 @@ struct PostgresBatch: WorkflowDriver {
     /// step rows and audit rows with the tasks' step counts, fan-in counts, the dispatched
     /// steps moved to `enqueued`, task moves, and the batch's messages as one outbox row.
     /// Reading what the dispatches carry is the only other statement, and only when the batch
-    /// dispatches something.
+    /// dispatches a step whose data the locking read did not bring (``preloadedDispatches``).
     mutating func apply(_ effects: WorkflowEffects) async throws {
         var rows = effects.stepRows
         var transitions = effects.transitions
@@ -83,7 +87,10 @@ struct PostgresBatch: WorkflowDriver {
         // from its decided row, which becomes `enqueued`, with its audit row after the batch's.
         var changed = Dictionary(rows.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { _, last in last })
         let lastSortKey = Dictionary(transitions.map { ($0.stepID, $0.sortKey) }, uniquingKeysWith: max)
-        for var row in try await store.dispatchData(effects.dispatch, on: connection) {
+        let unread = effects.dispatch.filter { preloadedDispatches[$0] == nil }
+        let dispatchRows = effects.dispatch.compactMap { preloadedDispatches[$0] } + (try await store.dispatchData(unread, on: connection))
+        preloadedDispatches = [:]
+        for var row in dispatchRows {
             let index = changed[row.stepID]
             if let index { row.state = rows[index].state }
             guard sources.contains(row.state) else { continue }

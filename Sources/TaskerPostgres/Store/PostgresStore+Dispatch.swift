@@ -36,42 +36,73 @@ extension PostgresStore {
     /// Everything a dispatch carries, for several steps in one query.
     func dispatchData(_ stepIDs: [UUID], on connection: PostgresConnection) async throws -> [DispatchRow] {
         guard !stepIDs.isEmpty else { return [] }
-        let rows = try await connection.execute(DispatchDataStatement(steps: stepIDs), logger: logger)
         var result: [DispatchRow] = []
-        var contexts: [UUID: JSONValue] = [:]
-        for try await row in rows {
-            let context = try contexts[row.8] ?? JSONValue.parse(row.12)
-            contexts[row.8] = context
-            result.append(DispatchRow(
-                stepID: row.0, stepName: row.1, state: try Self.decodeStepState(row.2), handler: row.3, attempts: row.4,
-                maxAttempts: row.5, timeoutSeconds: row.6, handlerConfig: try JSONValue.parse(row.7), taskID: row.8,
-                namespace: row.9, templateName: row.10, templateVersion: row.11, context: context,
-                parentResults: try JSONValue.parse(row.13).objectValue ?? [:],
-                parentNames: Dictionary(uniqueKeysWithValues: (try JSONValue.parse(row.14).objectValue ?? [:]).compactMap { id, name in
-                    UUID(uuidString: id).flatMap { id in name.stringValue.map { (id, $0) } }
-                })))
+        for try await document in try await connection.execute(DispatchDataStatement(steps: stepIDs), logger: logger) {
+            result.append(try DispatchRow(document: document))
         }
         return result
     }
 }
 
-/// What the dispatches of some steps carry, one row per step in template order: the step, its
-/// task (context, template) and its parents' results by name, and the parents' names by id.
+extension PostgresStore.DispatchRow {
+    /// What a dispatch carries, as one JSON document per step: the SQL of a scalar subquery
+    /// for the step whose id is `stepID` (an SQL expression). ``DispatchDataStatement`` reads
+    /// it for steps a batch dispatches; ``LockBatchStatement`` reads it, with the locks, for
+    /// children a batch's completions may make ready, so the common dispatch costs no
+    /// statement of its own.
+    static func documentSQL(stepID: String) -> String {
+        """
+        (SELECT jsonb_build_object(
+                  'id', s.id, 'name', s.name, 'state', s.state, 'handler', s.handler, 'attempts', s.attempts,
+                  'max_attempts', s.max_attempts + s.attempt_base, 'timeout_seconds', s.timeout_seconds,
+                  'handler_config', s.handler_config, 'task_id', t.id, 'namespace', t.namespace, 'template', t.name,
+                  'version', t.version, 'context', t.context,
+                  'parents', COALESCE((SELECT jsonb_agg(jsonb_build_array(p.id, p.name, p.results))
+                                       FROM step_edges e JOIN steps p ON p.id = e.parent_step_id
+                                       WHERE e.child_step_id = s.id), '[]'::jsonb))::text
+         FROM steps s JOIN tasks t ON t.id = s.task_id WHERE s.id = \(stepID))
+        """
+    }
+
+    /// Decodes a document of ``documentSQL(stepID:)``.
+    init(document text: String) throws {
+        let document = try JSONValue.parse(text)
+        func field<Value>(_ key: String, _ value: (JSONValue) -> Value?) throws -> Value {
+            guard let member = document[key], let decoded = value(member) else {
+                throw StoreError(.notFound, "dispatch data without a valid \(key)")
+            }
+            return decoded
+        }
+        let uuid = { (value: JSONValue) in value.stringValue.flatMap(UUID.init(uuidString:)) }
+        var parentResults: [String: JSONValue] = [:]
+        var parentNames: [UUID: String] = [:]
+        for parent in try field("parents", \.arrayValue) {
+            guard let members = parent.arrayValue, members.count == 3, let id = uuid(members[0]), let name = members[1].stringValue else {
+                throw StoreError(.notFound, "dispatch data with a malformed parent")
+            }
+            parentResults[name] = members[2]
+            parentNames[id] = name
+        }
+        self.init(
+            stepID: try field("id", uuid), stepName: try field("name", \.stringValue),
+            state: try PostgresStore.decodeStepState(try field("state", \.stringValue)), handler: try field("handler", \.stringValue),
+            attempts: Int(try field("attempts", \.intValue)), maxAttempts: Int(try field("max_attempts", \.intValue)),
+            timeoutSeconds: try field("timeout_seconds", \.doubleValue), handlerConfig: document["handler_config"] ?? .null,
+            taskID: try field("task_id", uuid), namespace: try field("namespace", \.stringValue),
+            templateName: try field("template", \.stringValue), templateVersion: try field("version", \.stringValue),
+            context: document["context"] ?? .null, parentResults: parentResults, parentNames: parentNames)
+    }
+}
+
+/// What the dispatches of some steps carry (``PostgresStore/DispatchRow/documentSQL(stepID:)``),
+/// one document per step, in template order.
 struct DispatchDataStatement: PostgresPreparedStatement {
     static let sql = """
-        SELECT s.id, s.name, s.state, s.handler, s.attempts, s.max_attempts + s.attempt_base, s.timeout_seconds, s.handler_config::text,
-               t.id, t.namespace, t.name, t.version, t.context::text,
-               COALESCE((SELECT jsonb_object_agg(p.name, COALESCE(p.results, 'null'::jsonb))
-                         FROM step_edges e JOIN steps p ON p.id = e.parent_step_id
-                         WHERE e.child_step_id = s.id), '{}'::jsonb)::text,
-               COALESCE((SELECT jsonb_object_agg(p.id::text, p.name)
-                         FROM step_edges e JOIN steps p ON p.id = e.parent_step_id
-                         WHERE e.child_step_id = s.id), '{}'::jsonb)::text
-        FROM steps s JOIN tasks t ON t.id = s.task_id
-        WHERE s.id = ANY($1::uuid[])
-        ORDER BY s.position
+        SELECT \(PostgresStore.DispatchRow.documentSQL(stepID: "d.id"))
+        FROM steps d WHERE d.id = ANY($1::uuid[])
+        ORDER BY d.position
         """
-    typealias Row = (UUID, String, String, String, Int, Int, Double, String, UUID, String, String, String, String, String, String)
+    typealias Row = String
 
     var steps: [UUID]
 
@@ -81,5 +112,5 @@ struct DispatchDataStatement: PostgresPreparedStatement {
         return bindings
     }
 
-    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
+    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(String.self) }
 }
