@@ -77,9 +77,8 @@ class Undecodable(Exception):
 
 
 def now_iso():
-    """ISO 8601 in UTC with milliseconds, as the protocol's dates: 2026-11-27T14:03:12.345Z."""
-    now = datetime.datetime.now(datetime.timezone.utc)
-    return now.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (now.microsecond // 1000)
+    """ISO 8601 in UTC with microseconds, as the protocol's dates: 2026-11-27T14:03:12.345678Z."""
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def nesting_depth(value):

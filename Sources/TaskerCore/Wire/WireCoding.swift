@@ -2,8 +2,8 @@ public import Foundation
 
 /// JSON encoding shared by every message on the wire.
 ///
-/// Keys are snake_case (declared per type), dates are ISO 8601 strings with fractional
-/// seconds in UTC, and every message body carries `schema_version`.
+/// Keys are snake_case (declared per type), dates are ISO 8601 strings in UTC with
+/// microseconds (``WireTimestamp``), and every message body carries `schema_version`.
 public enum WireCoding {
     /// The version of the message schemas in docs/wire-protocol.md.
     public static let schemaVersion = 1
@@ -17,7 +17,7 @@ public enum WireCoding {
         encoder.outputFormatting = [.sortedKeys]
         encoder.dateEncodingStrategy = .custom { date, encoder in
             var container = encoder.singleValueContainer()
-            try container.encode(date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted)))
+            try container.encode(WireTimestamp.string(from: date))
         }
         return encoder
     }

@@ -95,9 +95,9 @@ struct PipelineBenchCommand: AsyncParsableCommand {
             }
             if selected.contains("latency") {
                 let result = try await runner.latency(tasks: sequential)
-                table.add("stage overhead p50/p95/p99 ms", "\(format(result.stage.p50))/\(format(result.stage.p95))/\(format(result.stage.p99))",
+                table.add("stage overhead p50/p95/p99 ms", "\(format(result.stage.p50, 2))/\(format(result.stage.p95, 2))/\(format(result.stage.p99, 2))",
                           target: "p50 <= 3, p99 <= 10")
-                table.add("creation latency p50/p99 ms", "\(format(result.creation.p50))/\(format(result.creation.p99))", target: "p50 <= 3")
+                table.add("creation latency p50/p99 ms", "\(format(result.creation.p50, 2))/\(format(result.creation.p99, 2))", target: "p50 <= 3")
                 table.add("task end-to-end p50/p95/p99 ms", "\(format(result.endToEnd.p50))/\(format(result.endToEnd.p95))/\(format(result.endToEnd.p99))")
                 figures["stage_overhead"] = .object(result.stage.json.mapValues(JSONValue.double))
                 figures["creation_latency"] = .object(result.creation.json.mapValues(JSONValue.double))
