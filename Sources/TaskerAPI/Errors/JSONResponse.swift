@@ -19,8 +19,9 @@ public enum APITime {
     private static let withFraction = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
     private static let withoutFraction = Date.ISO8601FormatStyle()
 
-    /// `2026-11-30T14:52:07.123Z`.
-    public static func format(_ date: Date) -> String { withFraction.format(date) }
+    /// `2026-11-30T14:52:07.123456Z`: microseconds, as on the wire (``WireTimestamp``), so a
+    /// time read from one answer can bound a query exactly (`created_after=` a task's `created_at`).
+    public static func format(_ date: Date) -> String { WireTimestamp.string(from: date) }
 
     /// `date` as a JSON string, or null.
     public static func json(_ date: Date?) -> JSONValue { date.map { .string(format($0)) } ?? .null }

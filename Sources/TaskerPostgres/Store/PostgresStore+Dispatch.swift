@@ -64,6 +64,16 @@ extension PostgresStore.DispatchRow {
         """
     }
 
+    /// The first dispatch of a root step of a task just stored from `plan` (no parents, no
+    /// attempts yet): the plan holds everything the database would return.
+    init(root step: TaskPlan.Step, of plan: TaskPlan) {
+        self.init(
+            stepID: step.id, stepName: step.name, state: .pending, handler: step.handler, attempts: 0,
+            maxAttempts: step.retry.maxAttempts, timeoutSeconds: step.timeoutSeconds, handlerConfig: step.handlerConfig,
+            taskID: plan.taskID, namespace: plan.template.namespace, templateName: plan.template.name,
+            templateVersion: plan.template.version.description, context: plan.context, parentResults: [:], parentNames: [:])
+    }
+
     /// Decodes a document of ``documentSQL(stepID:)``.
     init(document text: String) throws {
         let document = try JSONValue.parse(text)

@@ -23,6 +23,13 @@ extension PostgresStore {
                 return (plan, creation.duplicate ? .duplicate(of: creation.taskID) : .created)
             })
             var batch = PostgresBatch(store: self, connection: connection, now: now, deleting: deleting)
+            // A new task's root steps are dispatched with what its plan holds: nothing to read back.
+            for (plan, creation) in zip(plans, creations) where creation?.duplicate == false {
+                let children = Set(plan.edges.map(\.child))
+                for step in plan.steps where !children.contains(step.id) {
+                    batch.preloadedDispatches[step.id] = DispatchRow(root: step, of: plan)
+                }
+            }
             try await batch.apply(effects)
             try await batch.finish()
             return BatchStart(creations: creations, outbox: batch.outbox)

@@ -205,6 +205,7 @@ struct PipelineBenchCommand: AsyncParsableCommand {
                 figures["peak_rss_mib"] = .double(rss)
             }
             await serviceGroup.triggerGracefulShutdown()
+            try await runner.removeNamespaces([namespace, napNamespace])
         }
         print(table.text)
         if let json {
