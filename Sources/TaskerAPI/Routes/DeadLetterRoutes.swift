@@ -37,29 +37,36 @@ struct DeadLetterRoutes: APIRouteCollection {
     }
 
     func replay(_ context: APIRequestContext) async throws -> Response {
-        let principal = try context.require(.dlqOperate)
-        let id = try RequestReading.text("message_id", context)
-        let replayed = try await dependencies.broker.withDeadLetterQueue("dead-letter replay") {
-            try await $0.replay(messageID: id, searchLimit: Self.searchLimit)
+        let letter = try await remove(context, operation: "replay") { queue, id in
+            try await queue.replay(messageID: id, searchLimit: Self.searchLimit)
         }
-        guard let letter = replayed else { throw APIError.notFound("no dead-lettered message has id \(id)") }
-        context.logger.info(
-            "dead-lettered message replayed",
-            metadata: ["amqp.message_id": "\(letter.messageID)", "amqp.queue": "\(letter.sourceQueue)", "tasker.api.caller": "\(principal.name)"])
         return JSONResponse.make(["message_id": .string(letter.messageID), "replayed_to": .string(letter.sourceQueue)])
     }
 
     /// Removes one message from the dead-letter queue for good (it is sent nowhere).
     func discard(_ context: APIRequestContext) async throws -> Response {
+        let letter = try await remove(context, operation: "discard") { queue, id in
+            try await queue.discard(messageID: id, searchLimit: Self.searchLimit)
+        }
+        return JSONResponse.make(["message_id": .string(letter.messageID), "discarded": .bool(true), "source_queue": .string(letter.sourceQueue)])
+    }
+
+    /// Takes the message named in the path off the dead-letter queue with `take` (replay or
+    /// discard), logs who did it, and returns it; 404 when no such message is there.
+    private func remove(
+        _ context: APIRequestContext, operation: String,
+        _ take: @escaping @Sendable (DeadLetterQueue, String) async throws -> DeadLetter?
+    ) async throws -> DeadLetter {
         let principal = try context.require(.dlqOperate)
         let id = try RequestReading.text("message_id", context)
-        let discarded = try await dependencies.broker.withDeadLetterQueue("dead-letter discard") {
-            try await $0.discard(messageID: id, searchLimit: Self.searchLimit)
-        }
-        guard let letter = discarded else { throw APIError.notFound("no dead-lettered message has id \(id)") }
+        let removed = try await dependencies.broker.withDeadLetterQueue("dead-letter \(operation)") { try await take($0, id) }
+        guard let letter = removed else { throw APIError.notFound("no dead-lettered message has id \(id)") }
         context.logger.info(
-            "dead-lettered message discarded",
-            metadata: ["amqp.message_id": "\(letter.messageID)", "amqp.queue": "\(letter.sourceQueue)", "tasker.api.caller": "\(principal.name)"])
-        return JSONResponse.make(["message_id": .string(letter.messageID), "discarded": .bool(true), "source_queue": .string(letter.sourceQueue)])
+            "dead-lettered message removed",
+            metadata: [
+                "tasker.dlq.operation": "\(operation)", "amqp.message_id": "\(letter.messageID)",
+                "amqp.queue": "\(letter.sourceQueue)", "tasker.api.caller": "\(principal.name)",
+            ])
+        return letter
     }
 }
