@@ -2,8 +2,8 @@ internal import Foundation
 internal import TaskerCore
 
 /// One operator action on a selection of tasks (`POST /v1/tasks/bulk`, the dashboard's bulk
-/// cancel and retry): each task gets its own ``OperatorCommand``, performed one after the other
-/// through the same ``TaskActionPerforming`` as the single-task endpoints, so each is decided,
+/// cancel and retry): each task gets its own ``OperatorCommand``, all performed in one call of
+/// the same ``TaskActionPerforming`` as the single-task endpoints, and each is decided,
 /// audited and answered on its own (applied, already applied, refused with the reason, not found).
 struct BulkTaskAction: Sendable {
     /// The task-level actions a selection can get.
@@ -44,14 +44,11 @@ struct BulkTaskAction: Sendable {
         self.reason = reason
     }
 
-    /// Performs the action on each task in turn; one outcome per task, in order.
-    /// - Throws: what the performer throws (the database is unreachable): the tasks before
-    ///   were done; repeating the request is safe (they answer `already_applied`).
+    /// Performs the action on each task in order, in one call of the performer (one
+    /// transaction with `OperatorActions`); one outcome per task, in order.
+    /// - Throws: what the performer throws (the database is unreachable); repeating the
+    ///   request is safe (tasks already done answer `already_applied`).
     func perform(with actions: any TaskActionPerforming) async throws -> [OperatorOutcome] {
-        var outcomes: [OperatorOutcome] = []
-        for taskID in taskIDs {
-            outcomes.append(try await actions.perform(OperatorCommand(taskID: taskID, action: kind.action, actor: actor, reason: reason)))
-        }
-        return outcomes
+        try await actions.perform(taskIDs.map { OperatorCommand(taskID: $0, action: kind.action, actor: actor, reason: reason) })
     }
 }

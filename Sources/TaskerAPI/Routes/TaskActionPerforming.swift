@@ -14,4 +14,17 @@ public protocol TaskActionPerforming: Sendable {
     /// - Throws: only for infrastructure trouble (the client gets a 503 or a 500); every answer
     ///   about the task itself is an ``OperatorOutcome``.
     func perform(_ command: OperatorCommand) async throws -> OperatorOutcome
+
+    /// Carries out several commands in order, each seeing what the earlier ones did; one
+    /// outcome per command. `OperatorActions` does them in one transaction (bulk actions).
+    func perform(_ commands: [OperatorCommand]) async throws -> [OperatorOutcome]
+}
+
+extension TaskActionPerforming {
+    /// One command after the other, for performers without a batch of their own.
+    public func perform(_ commands: [OperatorCommand]) async throws -> [OperatorOutcome] {
+        var outcomes: [OperatorOutcome] = []
+        for command in commands { outcomes.append(try await perform(command)) }
+        return outcomes
+    }
 }
