@@ -64,11 +64,11 @@ public struct WorkerApp: Sendable {
     /// Parses the process's arguments and runs the worker until SIGTERM/SIGINT; prints usage
     /// for `--help`, and the reason and a non-zero exit status for bad options or a refused start.
     public func main() async {
-        let commandLine = WorkerCommandLine.parseOrExit()
+        let commandLine = WorkerProcessCommand.parseOrExit().options
         do {
             try await run(commandLine)
         } catch {
-            WorkerCommandLine.exit(withError: error)
+            WorkerProcessCommand.exit(withError: error)
         }
     }
 

@@ -14,3 +14,13 @@ public struct WorkerCommandLine: ParsableArguments, Sendable {
 
     public init() {}
 }
+
+/// The command a ``WorkerApp`` process parses: ``WorkerCommandLine`` under the name the
+/// executable was started with, so `--help` and errors say `my-worker`, not the type's name.
+struct WorkerProcessCommand: ParsableCommand {
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(commandName: CommandLine.arguments.first.map { String($0.split(separator: "/").last ?? Substring($0)) })
+    }
+
+    @OptionGroup var options: WorkerCommandLine
+}
