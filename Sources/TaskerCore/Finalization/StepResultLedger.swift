@@ -117,7 +117,7 @@ public struct StepResultLedger: Sendable {
 
     /// The final rows of the steps that changed, in step-id order.
     public var changedRows: [StepRow] {
-        rows.values.sorted { $0.id.uuidString < $1.id.uuidString }
+        rows.values.sorted { UUID.precedes($0.id, $1.id) }
     }
 
     /// Applies one report; its outcome is appended to ``outcomes``.

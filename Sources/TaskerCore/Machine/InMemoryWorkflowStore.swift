@@ -100,7 +100,7 @@ public struct InMemoryWorkflowStore: WorkflowDriver, Sendable, Equatable {
     /// Moves steps whose retry is due back to `enqueued` and dispatches their next attempt (the
     /// reenqueuer's work; the delay itself is the test's business here).
     public mutating func reenqueueWaiting() {
-        for id in steps.keys.sorted(by: { $0.uuidString < $1.uuidString }) where steps[id]?.state == .waitingForRetry {
+        for id in steps.keys.sorted(by: UUID.precedes) where steps[id]?.state == .waitingForRetry {
             enqueue(id)
         }
     }

@@ -49,13 +49,13 @@ public struct WorkflowMachine: Sendable {
                 snapshot.tasks[row.taskID]?.state == .inProgress
             else { return nil }
             return id
-        }.sorted { $0.uuidString < $1.uuidString }
+        }.sorted(by: UUID.precedes)
         for id in effects.dispatch {
             if let task = snapshot.childRows[id]?.taskID { progress[task]?.record(from: .pending, to: .enqueued) }
         }
 
         // Finalization: only tasks a step of which finished in this batch can be done.
-        for id in ledger.tasksToCheck.sorted(by: { $0.uuidString < $1.uuidString }) {
+        for id in ledger.tasksToCheck.sorted(by: UUID.precedes) {
             guard let task = snapshot.tasks[id], task.state == .inProgress, let counts = progress[id] else { continue }
             let final: TaskState
             switch counts.outcome {

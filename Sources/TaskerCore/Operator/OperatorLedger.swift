@@ -56,7 +56,7 @@ struct OperatorLedger {
         tasks = snapshot.tasks
         steps = Dictionary(snapshot.steps.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         var stepsOfTask: [UUID: [UUID]] = [:]
-        for step in snapshot.steps.sorted(by: { $0.id.uuidString < $1.id.uuidString }) {
+        for step in snapshot.steps.sorted(by: { UUID.precedes($0.id, $1.id) }) {
             stepsOfTask[step.taskID, default: []].append(step.id)
         }
         self.stepsOfTask = stepsOfTask
@@ -68,10 +68,10 @@ struct OperatorLedger {
     }
 
     /// The final rows of the steps that changed, in id order.
-    var changedRows: [StepResultLedger.StepRow] { rows.values.sorted { $0.id.uuidString < $1.id.uuidString } }
+    var changedRows: [StepResultLedger.StepRow] { rows.values.sorted { UUID.precedes($0.id, $1.id) } }
 
     /// Steps to move `pending → enqueued` and dispatch, in id order.
-    var dispatch: [UUID] { dispatching.sorted { $0.uuidString < $1.uuidString } }
+    var dispatch: [UUID] { dispatching.sorted(by: UUID.precedes) }
 
     // MARK: Commands
 
@@ -107,7 +107,7 @@ struct OperatorLedger {
             records.append(OperatorRecord(
                 id: applying.actionID, taskID: task.id, stepID: step?.id, action: command.action.name, actor: command.actor,
                 reason: command.reason, results: resolved, occurredAt: now))
-            let moved = applying.moved.keys.sorted { $0.uuidString < $1.uuidString }.map { id in
+            let moved = applying.moved.keys.sorted(by: UUID.precedes).map { id in
                 OperatorOutcome.StepChange(stepID: id, stepName: steps[id]!.name, from: applying.moved[id]!, to: state(of: id))
             }
             outcomes.append(OperatorOutcome(

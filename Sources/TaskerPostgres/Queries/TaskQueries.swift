@@ -121,7 +121,7 @@ public struct TaskQueries: Sendable {
                     UNION ALL
                     SELECT st.step_id, s.name, st.from_state, st.to_state, st.sort_key, st.metadata::text, st.created_at,
                            (EXTRACT(EPOCH FROM st.created_at) * 1000000)::int8, 1, st.id
-                    FROM step_transitions st JOIN steps s ON s.id = st.step_id WHERE st.task_id = \(taskID)
+                    FROM steps s JOIN step_transitions st ON st.step_id = s.id WHERE s.task_id = \(taskID)
                 ) trail
                 WHERE \(cursorMicros)::int8 IS NULL
                    OR (created_micros, rank, id) > (\(cursorMicros)::int8, \(cursorRank)::int4, \(cursorID)::int8)

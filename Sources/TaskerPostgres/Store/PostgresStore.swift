@@ -196,7 +196,7 @@ public struct PostgresStore: Sendable {
                 inputs: try row.14.map(JSONValue.parse),
                 results: try row.15.map(JSONValue.parse),
                 lastError: try row.16.map(JSONValue.parse),
-                parents: (parents[row.0] ?? []).sorted { $0.uuidString < $1.uuidString }
+                parents: (parents[row.0] ?? []).sorted(by: UUID.precedes)
             ))
         }
 
@@ -216,8 +216,9 @@ public struct PostgresStore: Sendable {
         var stepTransitions: [UUID: [TransitionRecord]] = [:]
         let stepTransitionRows = try await connection.query(
             """
-            SELECT step_id, from_state, to_state, sort_key, most_recent, metadata::text, created_at
-            FROM step_transitions WHERE task_id = \(id) ORDER BY step_id, sort_key
+            SELECT st.step_id, st.from_state, st.to_state, st.sort_key, st.most_recent, st.metadata::text, st.created_at
+            FROM steps s JOIN step_transitions st ON st.step_id = s.id
+            WHERE s.task_id = \(id) ORDER BY st.step_id, st.sort_key
             """,
             logger: logger
         )
