@@ -7,10 +7,14 @@
 -- most_recent row per step or task" is kept by the single writer of a step's transitions: the
 -- transaction holding the step's (or task's) row lock, which clears the flag and inserts the new
 -- newest row together (tasker_apply_batch); `MigrationTests` checks the rule on a real trail.
+--
+-- Nearly every row has its flag cleared once (all but each step's last), so a page needs room
+-- for about as many new versions as it has rows: fillfactor 60 leaves it, and pruning reclaims
+-- the old versions when the page is next touched.
 DROP INDEX IF EXISTS step_transitions_most_recent;
 DROP INDEX IF EXISTS task_transitions_most_recent;
-ALTER TABLE step_transitions SET (fillfactor = 85);
-ALTER TABLE task_transitions SET (fillfactor = 85);
+ALTER TABLE step_transitions SET (fillfactor = 60);
+ALTER TABLE task_transitions SET (fillfactor = 60);
 
 -- Reads of a task's step trail go through its steps (`steps_name_unique` leads with task_id),
 -- then each step's (step_id, sort_key) entries: one index entry less for every audit row.

@@ -81,6 +81,11 @@ extension JSONValue {
 
 extension JSONValue: Codable {
     public init(from decoder: any Decoder) throws {
+        // Decoding from a parsed tree (JSONValueDecoder) takes the value as it is.
+        if let tree = decoder as? any JSONValueTree {
+            self = tree.value
+            return
+        }
         let container = try decoder.singleValueContainer()
         if container.decodeNil() {
             self = .null
@@ -143,11 +148,7 @@ extension JSONValue {
         if depth > maxDepth.maximum {
             throw ParseError(limit: maxDepth.exceeded(by: depth))
         }
-        do {
-            return try JSONDecoder().decode(JSONValue.self, from: data)
-        } catch let error as DecodingError {
-            throw ParseError(reason: error.readableReason)
-        }
+        return try JSONParser.parse(data)
     }
 
     /// Parses JSON text nested at most ``InputLimit/parserNestingDepth`` levels deep.
@@ -250,12 +251,14 @@ extension DecodingError {
     var readableReason: String {
         switch self {
         case .dataCorrupted(let context):
+            var detail = context.debugDescription
             if let underlying = context.underlyingError as NSError?,
-                let detail = underlying.userInfo[NSDebugDescriptionErrorKey] as? String
+                let underlyingDetail = underlying.userInfo[NSDebugDescriptionErrorKey] as? String
             {
-                return detail
+                detail = underlyingDetail
             }
-            return context.debugDescription
+            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
+            return path.isEmpty ? detail : "\(path): \(detail)"
         case .typeMismatch(_, let context), .valueNotFound(_, let context), .keyNotFound(_, let context):
             let path = context.codingPath.map(\.stringValue).joined(separator: ".")
             return path.isEmpty ? context.debugDescription : "\(path): \(context.debugDescription)"

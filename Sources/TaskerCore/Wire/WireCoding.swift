@@ -22,25 +22,43 @@ public enum WireCoding {
         return encoder
     }
 
+    /// A `JSONDecoder` for message bodies, for callers that need one (``decode(_:from:)`` parses
+    /// with ``JSONParser`` and decodes with ``JSONValueDecoder`` instead, accepting the same).
     public static func decoder() -> JSONDecoder {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .custom { decoder in
             let container = try decoder.singleValueContainer()
             if let seconds = try? container.decode(Double.self) {
-                guard datesInSeconds.contains(seconds) else {
-                    throw DecodingError.dataCorruptedError(
-                        in: container, debugDescription: "\(seconds) seconds since 1970 is not a date from year 1 to 9999")
-                }
-                return Date(timeIntervalSince1970: seconds)
+                return try date(from: .double(seconds), at: decoder.codingPath)
             }
-            let text = try container.decode(String.self)
-            if let date = try? Date(text, strategy: .iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted)) {
-                return date
-            }
-            if let date = try? Date(text, strategy: .iso8601) { return date }
-            throw DecodingError.dataCorruptedError(in: container, debugDescription: "'\(text)' is not an ISO 8601 date")
+            return try date(from: .string(try container.decode(String.self)), at: decoder.codingPath)
         }
         return decoder
+    }
+
+    /// Decodes message bodies from parsed JSON, with wire dates.
+    static let treeDecoder = JSONValueDecoder(dateDecoding: { value, path in try date(from: value, at: path) })
+
+    /// A wire date: ISO 8601 text (any number of fractional digits, or none), or seconds since
+    /// 1970 as a number.
+    static func date(from value: JSONValue, at path: [any CodingKey]) throws -> Date {
+        if let seconds = value.doubleValue {
+            guard datesInSeconds.contains(seconds) else {
+                throw DecodingError.dataCorrupted(DecodingError.Context(
+                    codingPath: path, debugDescription: "\(seconds) seconds since 1970 is not a date from year 1 to 9999"))
+            }
+            return Date(timeIntervalSince1970: seconds)
+        }
+        guard let text = value.stringValue else {
+            throw DecodingError.typeMismatch(Date.self, DecodingError.Context(
+                codingPath: path, debugDescription: "Expected a date (ISO 8601 text or seconds) but found \(value.typeName) instead."))
+        }
+        if let date = WireTimestamp.date(from: text) { return date }
+        if let date = try? Date(text, strategy: .iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted)) {
+            return date
+        }
+        if let date = try? Date(text, strategy: .iso8601) { return date }
+        throw DecodingError.dataCorrupted(DecodingError.Context(codingPath: path, debugDescription: "'\(text)' is not an ISO 8601 date"))
     }
 
     /// Encodes a message body.
@@ -69,7 +87,9 @@ public enum WireCoding {
         }
         let value: T
         do {
-            value = try decoder().decode(type, from: data)
+            value = try treeDecoder.decode(type, from: try JSONParser.parse(data))
+        } catch let error as JSONValue.ParseError {
+            throw WireDecodingError(reason: "malformed JSON: \(error.reason)")
         } catch let error as DecodingError {
             throw WireDecodingError(reason: error.readableReason)
         } catch {
