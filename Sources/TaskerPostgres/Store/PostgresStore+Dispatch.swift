@@ -45,25 +45,6 @@ extension PostgresStore {
 }
 
 extension PostgresStore.DispatchRow {
-    /// What a dispatch carries, as one JSON document per step: the SQL of a scalar subquery
-    /// for the step whose id is `stepID` (an SQL expression). ``DispatchDataStatement`` reads
-    /// it for steps a batch dispatches; ``LockBatchStatement`` reads it, with the locks, for
-    /// children a batch's completions may make ready, so the common dispatch costs no
-    /// statement of its own.
-    static func documentSQL(stepID: String) -> String {
-        """
-        (SELECT jsonb_build_object(
-                  'id', s.id, 'name', s.name, 'state', s.state, 'handler', s.handler, 'attempts', s.attempts,
-                  'max_attempts', s.max_attempts + s.attempt_base, 'timeout_seconds', s.timeout_seconds,
-                  'handler_config', s.handler_config, 'task_id', t.id, 'namespace', t.namespace, 'template', t.name,
-                  'version', t.version, 'context', t.context,
-                  'parents', COALESCE((SELECT jsonb_agg(jsonb_build_array(p.id, p.name, p.results))
-                                       FROM step_edges e JOIN steps p ON p.id = e.parent_step_id
-                                       WHERE e.child_step_id = s.id), '[]'::jsonb))::text
-         FROM steps s JOIN tasks t ON t.id = s.task_id WHERE s.id = \(stepID))
-        """
-    }
-
     /// The first dispatch of a root step of a task just stored from `plan` (no parents, no
     /// attempts yet): the plan holds everything the database would return.
     init(root step: TaskPlan.Step, of plan: TaskPlan) {
@@ -74,7 +55,7 @@ extension PostgresStore.DispatchRow {
             templateVersion: plan.template.version.description, context: plan.context, parentResults: [:], parentNames: [:])
     }
 
-    /// Decodes a document of ``documentSQL(stepID:)``.
+    /// Decodes a document of `tasker_dispatch_document` (migration 0014).
     init(document text: String) throws {
         let document = try JSONValue.parse(text)
         func field<Value>(_ key: String, _ value: (JSONValue) -> Value?) throws -> Value {
@@ -104,11 +85,11 @@ extension PostgresStore.DispatchRow {
     }
 }
 
-/// What the dispatches of some steps carry (``PostgresStore/DispatchRow/documentSQL(stepID:)``),
-/// one document per step, in template order.
+/// What the dispatches of some steps carry (`tasker_dispatch_document`, migration 0014), one
+/// document per step, in template order.
 struct DispatchDataStatement: PostgresPreparedStatement {
     static let sql = """
-        SELECT \(PostgresStore.DispatchRow.documentSQL(stepID: "d.id"))
+        SELECT tasker_dispatch_document(d.id)
         FROM steps d WHERE d.id = ANY($1::uuid[])
         ORDER BY d.position
         """
