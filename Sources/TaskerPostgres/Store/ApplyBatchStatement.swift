@@ -2,16 +2,17 @@ internal import Foundation
 internal import PostgresNIO
 internal import TaskerCore
 
-/// The call of `tasker_apply_batch` (migration 0007), a prepared statement: everything a
+/// The call of `tasker_apply_batch` (migration 0015), a prepared statement: everything a
 /// decided batch writes, as parallel arrays. Arrays cannot carry NULL through binds: '' and
 /// -1 stand for "none". Returns the outbox row written, if the batch has messages.
 struct ApplyBatchStatement: PostgresPreparedStatement {
     static let sql = """
         SELECT tasker_apply_batch($1::uuid[], $2::text[], $3::int8[], $4::text[], $5::text[], $6::float8[], $7::float8[],
-            $8::uuid[], $9::uuid[], $10::text[], $11::text[], $12::int8[], $13::bool[], $14::text[],
-            $15::uuid[], $16::int8[], $17::int8[], $18::int8[], $19::uuid[], $20::int8[],
-            $21::uuid[], $22::text[], $23::bool[], $24::text[], $25::text[],
-            $26::text[], $27::text[], $28::text[], $29::uuid[], $30::text[], $31::int8[])
+            $8::int8[], $9::bool[],
+            $10::uuid[], $11::uuid[], $12::text[], $13::text[], $14::int8[], $15::bool[], $16::text[],
+            $17::uuid[], $18::int8[], $19::int8[], $20::int8[], $21::uuid[], $22::int8[],
+            $23::uuid[], $24::text[], $25::bool[], $26::text[], $27::text[],
+            $28::text[], $29::text[], $30::text[], $31::uuid[], $32::text[], $33::int8[])
         """
     typealias Row = Int64?
 
@@ -31,9 +32,11 @@ struct ApplyBatchStatement: PostgresPreparedStatement {
         // The newest audit row of each step becomes its `most_recent`.
         var newest: [UUID: Int] = [:]
         for (index, transition) in transitions.enumerated() { newest[transition.stepID] = index }
-        let children = Array(unfinishedParents.keys)
+        // A changed step's new count goes with its row; the others are written on their own.
+        let changed = Set(rows.map(\.id))
+        let children = unfinishedParents.keys.filter { !changed.contains($0) }
 
-        var bindings = PostgresBindings(capacity: 31)
+        var bindings = PostgresBindings(capacity: 33)
         bindings.append(rows.map(\.id))
         bindings.append(rows.map(\.state.rawValue))
         bindings.append(rows.map { Int64($0.attempts) })
@@ -41,6 +44,8 @@ struct ApplyBatchStatement: PostgresPreparedStatement {
         bindings.append(rows.map { $0.lastError?.canonicalString ?? "" })
         bindings.append(rows.map { $0.nextRetryAt?.timeIntervalSince1970 ?? -1 })
         bindings.append(rows.map { $0.deadline?.timeIntervalSince1970 ?? -1 })
+        bindings.append(rows.map { Int64(unfinishedParents[$0.id] ?? 0) })
+        bindings.append(rows.map { unfinishedParents[$0.id] != nil })
         bindings.append(transitions.map(\.stepID))
         bindings.append(transitions.map(\.taskID))
         bindings.append(transitions.map(\.from.rawValue))
