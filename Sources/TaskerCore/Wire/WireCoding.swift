@@ -61,10 +61,14 @@ public enum WireCoding {
         throw DecodingError.dataCorrupted(DecodingError.Context(codingPath: path, debugDescription: "'\(text)' is not an ISO 8601 date"))
     }
 
-    /// Encodes a message body.
+    /// Encodes a message body: its canonical JSON (keys sorted, no whitespace), built with
+    /// ``JSONValueEncoder``, dates as ``WireTimestamp`` text.
     public static func encode(_ value: some Encodable) throws -> Data {
-        try encoder().encode(value)
+        try treeEncoder.encode(value).canonicalData()
     }
+
+    /// Encodes message bodies to JSON values, with wire dates.
+    static let treeEncoder = JSONValueEncoder(dateEncoding: { .string(WireTimestamp.string(from: $0)) })
 
     /// Dates given as seconds since 1970 must fall in years 1 to 9999, like the ISO 8601 form.
     static let datesInSeconds: ClosedRange<Double> = -62_135_596_800...253_402_300_799
