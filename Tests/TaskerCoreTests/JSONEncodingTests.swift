@@ -74,10 +74,17 @@ import TaskerTestSupport
         #expect(value == (try JSONValue.parse(try JSONEncoder().encode(Derived()))))
     }
 
-    @Test func uppercaseHexStringIsTheUUIDString() {
+    @Test func uuidHexFormsAgreeWithFoundation() {
         for _ in 0..<1_000 {
             let id = UUID()
             #expect(id.uppercaseHexString == id.uuidString)
+            #expect(UUID(hexString: id.uuidString) == id)
+            #expect(UUID(hexString: id.uuidString.lowercased()) == id)
+        }
+        for text in ["", "not-a-uuid", "00000000-0000-0000-0000-00000000000", "00000000-0000-0000-0000-0000000000000",
+                     "00000000_0000-0000-0000-000000000000", "0000000g-0000-0000-0000-000000000000", "{00000000-0000-0000-0000-0000000000}"] {
+            #expect(UUID(hexString: text) == nil, "\(text)")
+            #expect(UUID(uuidString: text) == nil, "\(text)")
         }
     }
 

@@ -126,10 +126,18 @@ private struct JSONValueDecoding: Decoder, SingleValueDecodingContainer, JSONVal
     func decode<T: Decodable>(_ type: T.Type) throws -> T { try decodeValue(type) }
 
     /// Decodes any type from this value: a ``JSONValue`` is the value itself, a `Date` goes
-    /// through the date decoding, a `URL` is read from its string, anything else decodes itself.
+    /// through the date decoding, a `UUID` or `URL` is read from its string, anything else
+    /// decodes itself.
     func decodeValue<T: Decodable>(_ type: T.Type) throws -> T {
         if T.self == JSONValue.self { return value as! T }
         if T.self == Date.self { return try decodeDate() as! T }
+        if T.self == UUID.self {
+            let text = try decode(String.self)
+            guard let id = UUID(hexString: text) else {
+                throw DecodingError.dataCorrupted(context("Attempted to decode UUID from invalid UUID string."))
+            }
+            return id as! T
+        }
         if T.self == URL.self {
             guard let url = URL(string: try decode(String.self)) else {
                 throw DecodingError.dataCorrupted(context("Invalid URL string."))
