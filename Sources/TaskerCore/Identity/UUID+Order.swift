@@ -10,6 +10,10 @@ extension UUID {
         lhs.orderKey < rhs.orderKey
     }
 
+    /// A number spread evenly over ids (their last 8 bytes; random in v4 ids), for sharding work
+    /// by id, the same in every process.
+    public var laneKey: UInt64 { orderKey.1 }
+
     /// The 16 bytes as two big-endian halves.
     @usableFromInline
     var orderKey: (UInt64, UInt64) {

@@ -11,7 +11,8 @@ internal import Tracing
 /// Records step results and moves tasks forward.
 ///
 /// Consumes the results queue in batches (whatever arrived while the previous batch ran, up
-/// to ``PipelineConfiguration/batchSize``). Each batch of `step.started` / `step.completed` /
+/// to ``PipelineConfiguration/batchSize``), in ``PipelineConfiguration/concurrency`` lanes keyed by
+/// task, so its concurrent batches never share a task. Each batch of `step.started` / `step.completed` /
 /// `step.failed` reports is recorded in one transaction: the steps' transitions (idempotently:
 /// a duplicate or stale report is acknowledged and ignored), the children that became viable
 /// (dispatched), retries scheduled, tasks completed or failed. Then the outbox is published with
@@ -27,21 +28,36 @@ public final class FinalizerService: Service, BootstrappedService {
     public func run() async throws {
         try await bootstrap.run(consuming: configuration.topology.resultsQueue, prefetch: configuration.batchPrefetch) { wire, deliveries in
             let outbox = OutboxPublisher(wire: wire, store: store, logger: logger)
-            await BatchedConsumption.run(
-                deliveries, maxBatch: configuration.batchSize, concurrentBatches: configuration.concurrency, logger: logger
+            // One lane per concurrent batch, results keyed by task: concurrent batches of this
+            // finalizer never wait for each other's task locks.
+            await LanedConsumption.run(
+                deliveries, maxBatch: configuration.batchSize, lanes: configuration.concurrency, logger: logger,
+                prepare: Self.decode
             ) { batch in
                 await self.handle(batch, wire: wire, outbox: outbox)
             }
         }
     }
 
-    func handle(_ batch: [AMQPDelivery], wire: WirePublisher, outbox: OutboxPublisher) async {
+    /// A delivery and its decoded report (or why it could not be decoded).
+    typealias Received = (delivery: AMQPDelivery, decoded: Result<StepResultMessage, WireDecodingError>)
+
+    /// Decodes a delivery as it arrives; the key (its task's) picks its lane.
+    @Sendable static func decode(_ delivery: AMQPDelivery) -> (element: Received, key: UInt64) {
+        do {
+            let message = try WireCoding.decode(StepResultMessage.self, from: Data(delivery.body))
+            return ((delivery, .success(message)), message.taskID.laneKey)
+        } catch {
+            return ((delivery, .failure(error)), 0)
+        }
+    }
+
+    func handle(_ batch: [Received], wire: WirePublisher, outbox: OutboxPublisher) async {
         var results: [(delivery: AMQPDelivery, message: StepResultMessage)] = []
-        for delivery in batch {
-            do {
-                results.append((delivery, try WireCoding.decode(StepResultMessage.self, from: Data(delivery.body))))
-            } catch {
-                await deadLetter(delivery, reason: error.description, wire: wire)
+        for (delivery, decoded) in batch {
+            switch decoded {
+            case .success(let message): results.append((delivery, message))
+            case .failure(let error): await deadLetter(delivery, reason: error.description, wire: wire)
             }
         }
         await BatchFallback.run(results, logger: logger) { results in
