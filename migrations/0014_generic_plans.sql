@@ -7,19 +7,23 @@
 -- planning for a 0.11 ms lock-and-load and ~0.45 ms for the statements of one write call,
 -- more than they took to run. `force_generic_plan` on the functions of the hot path makes
 -- them use the plan PL/pgSQL caches for the session. Every plan involved is an index lookup
--- by key (`= ANY(array)` on primary keys and unique indexes), the same plan for any size.
+-- by key (`= ANY(array)` on primary keys and unique indexes), the right plan for any size;
+-- `enable_seqscan = off` keeps it so when a plan is made while the tables are still small (a
+-- new installation): a sequential scan chosen then would be cached and read every row of a
+-- table that has since grown.
 ALTER FUNCTION tasker_apply_batch(uuid[], text[], int8[], text[], text[], float8[], float8[], uuid[], uuid[], text[], text[],
     int8[], bool[], text[], uuid[], int8[], int8[], int8[], uuid[], int8[], uuid[], text[], bool[], text[], text[], text[],
     text[], text[], uuid[], text[], int8[])
-    SET plan_cache_mode = force_generic_plan;
+    SET plan_cache_mode = force_generic_plan SET enable_seqscan = off;
 ALTER FUNCTION tasker_create_tasks(uuid[], text[], text[], text[], text[], text[], text[], text[], text[], text[], int8[],
     int8[], bool, text, uuid[], uuid[], text[], text[], int8[], bool[], int8[], float8[], float8[], float8[], float8[], text[],
     int8[], uuid[], uuid[], uuid[])
-    SET plan_cache_mode = force_generic_plan;
+    SET plan_cache_mode = force_generic_plan SET enable_seqscan = off;
 
 -- What a dispatch of a step carries, as one JSON document (read by PostgresStore.DispatchRow).
 -- STABLE: it reads with the snapshot of the statement that calls it.
-CREATE FUNCTION tasker_dispatch_document(p_step uuid) RETURNS text LANGUAGE plpgsql STABLE AS $$
+CREATE FUNCTION tasker_dispatch_document(p_step uuid) RETURNS text LANGUAGE plpgsql STABLE
+SET plan_cache_mode = force_generic_plan SET enable_seqscan = off AS $$
 BEGIN
     RETURN (
         SELECT jsonb_build_object(
@@ -48,7 +52,7 @@ $$;
 CREATE FUNCTION tasker_lock_batch(p_tasks uuid[], p_steps uuid[], p_completed uuid[])
 RETURNS TABLE (r_kind int4, r_id uuid, r_task uuid, r_state text, r_name text, r_n1 int4, r_n2 int4, r_n3 int4, r_n4 int4,
                r_flag bool, r_f1 float8, r_f2 float8, r_f3 float8, r_f4 float8, r_document text)
-LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
+LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan SET enable_seqscan = off AS $$
 BEGIN
     RETURN QUERY
         SELECT 0, t.id, NULL::uuid, t.state, '', t.steps_total, t.steps_done, t.steps_error, t.steps_active,

@@ -9,7 +9,7 @@
 --   looked the step's maximum sort key up again. The newest row is the one with the highest
 --   sort key (the writer keeps it so); were it not, the unique (entity, sort_key) index would
 --   refuse the insert and the batch would roll back.
--- * Plans are cached per session (force_generic_plan, as in 0014).
+-- * Plans are cached per session, and never sequential scans (as in 0014).
 --
 -- Arrays cannot carry NULL through binds: '' and -1 stand for "none".
 DROP FUNCTION IF EXISTS tasker_apply_batch(uuid[], text[], int8[], text[], text[], float8[], float8[], uuid[], uuid[], text[],
@@ -34,7 +34,7 @@ CREATE FUNCTION tasker_apply_batch(
     o_exchanges text[], o_routing_keys text[], o_types text[], o_ids uuid[], o_bodies text[],
     -- outbox rows of earlier batches whose messages were all confirmed
     d_outbox int8[]
-) RETURNS bigint LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
+) RETURNS bigint LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan SET enable_seqscan = off AS $$
 DECLARE
     outbox_id bigint;
 BEGIN

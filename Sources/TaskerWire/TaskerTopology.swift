@@ -41,6 +41,14 @@ package enum TaskerTopology {
         )
     }
 
+    /// Deletes the queues and exchanges ``declare(on:topology:namespaces:)`` declares, with
+    /// their messages (best effort: what is already gone is skipped). For short-lived
+    /// topologies (benchmarks, tests): every quorum queue left behind keeps costing the broker.
+    package static func delete(on connection: AMQPConnection, topology: WireTopology, namespaces: [String]) async {
+        for queue in queues(topology, namespaces: namespaces) { try? await connection.deleteQueue(queue.name) }
+        for exchange in exchanges(topology) { try? await connection.deleteExchange(exchange.name) }
+    }
+
     /// The exchanges ``declare(on:topology:namespaces:)`` declares.
     package static func exchanges(_ topology: WireTopology) -> [AMQPExchange] {
         [

@@ -18,6 +18,5 @@ package func testAMQPConfiguration(name: String = "tasker-tests", heartbeat: Dur
 /// Deletes the queues and exchanges that `TaskerTopology` declares for `topology` and
 /// `namespaces` (best effort: what is already gone is skipped).
 package func deleteTopology(_ topology: WireTopology, namespaces: [String], on connection: AMQPConnection) async {
-    for queue in TaskerTopology.queues(topology, namespaces: namespaces) { try? await connection.deleteQueue(queue.name) }
-    for exchange in TaskerTopology.exchanges(topology) { try? await connection.deleteExchange(exchange.name) }
+    await TaskerTopology.delete(on: connection, topology: topology, namespaces: namespaces)
 }

@@ -74,8 +74,8 @@ public struct InputLimit: Sendable, Hashable, CustomStringConvertible {
         subject: "message body", maximum: nestingDepth.maximum + 2, unit: .levels)
 
     /// How deeply any JSON text given to ``JSONValue/parse(_:maxDepth:)`` may nest by default
-    /// (512 levels: the ceiling of Foundation's own parser, which would otherwise refuse deeper
-    /// text as just "not valid JSON"). For documents Tasker stored itself; outside input gets the
+    /// (512 levels, which bounds the recursive parser's stack; the ceiling Foundation's parser,
+    /// used before, had too). For documents Tasker stored itself; outside input gets the
     /// stricter limits above.
     public static let parserNestingDepth = InputLimit(subject: "JSON text", maximum: 512, unit: .levels)
 

@@ -148,7 +148,7 @@ struct PipelineBenchCommand: AsyncParsableCommand {
             }
             if selected.contains("processes") {
                 // The same pipeline as separate processes, on a topology of its own.
-                let processTopology = WireTopology(prefix: "benchp-\(suffix)")
+                let processTopology = WireTopology(prefix: "benchp-\(suffix)")  // deleted at the end, with the main one
                 try await AMQPConnection.withConnection(configuration: pipeline.amqp, logger: logger) { connection in
                     try await TaskerTopology.declare(on: connection, topology: processTopology, namespaces: [namespace])
                 }
@@ -209,6 +209,12 @@ struct PipelineBenchCommand: AsyncParsableCommand {
             }
             await serviceGroup.triggerGracefulShutdown()
             try await runner.removeNamespaces([namespace, napNamespace])
+        }
+        // The benchmark's exchanges and quorum queues go too: each one left behind keeps a
+        // Raft member busy in the broker, and later runs measured slower and slower.
+        try? await AMQPConnection.withConnection(configuration: pipeline.amqp, logger: logger) { connection in
+            await TaskerTopology.delete(on: connection, topology: pipeline.topology, namespaces: [namespace, napNamespace])
+            await TaskerTopology.delete(on: connection, topology: WireTopology(prefix: "benchp-\(suffix)"), namespaces: [namespace])
         }
         print(table.text)
         if let json {
