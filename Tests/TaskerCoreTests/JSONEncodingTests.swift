@@ -9,19 +9,8 @@ import TaskerTestSupport
     @Test func messagesEncodeToWhatJSONEncoderWrote() throws {
         var random = SplitMix64(seed: 11)
         for index in 0..<500 {
-            let now = Date(timeIntervalSince1970: Double(Int64.random(in: 1_600_000_000_000_000...1_900_000_000_000_000, using: &random)) / 1e6)
-            let kind: StepResultMessage.Kind = [.started, .completed, .failed][index % 3]
-            let result = StepResultMessage(
-                kind: kind, taskID: UUID(), stepID: UUID(), stepName: "step \"\(index)\"\n", attempt: index % 4 + 1, workerID: "w/\(index)",
-                occurredAt: now, startedAt: index % 2 == 0 ? now.addingTimeInterval(-0.25) : nil,
-                results: kind == .completed ? try JSONValue.parse(RandomJSON.text(depth: 1, using: &random)) : nil,
-                durationMs: kind == .started ? nil : Double(index) / 8, errorMessage: kind == .failed ? "boom \u{01}" : nil,
-                errorKind: kind == .failed ? .permanent : nil)
-            let dispatch = StepDispatch(
-                taskID: UUID(), stepID: UUID(), stepName: "s\(index)", handler: "square", namespace: "ns", templateName: "t",
-                templateVersion: "1.0.0", attempt: 2, maxAttempts: 3, context: try JSONValue.parse(RandomJSON.text(depth: 0, using: &random)),
-                parentResults: ["a": ["v": .int(Int64(index))]], handlerConfig: ["x": 1.5], timeoutSeconds: 30,
-                deadline: now.addingTimeInterval(30), dispatchedAt: now)
+            let result = try SampleWireMessages.result(index, &random)
+            let dispatch = try SampleWireMessages.dispatch(index, &random)
             try expectSameJSON(result)
             try expectSameJSON(dispatch)
             // And the tree path reads back what it wrote.

@@ -14,35 +14,16 @@ import TaskerTestSupport
         try? WireCoding.decode(type, from: data)
     }
 
-    static func results(_ random: inout SplitMix64) -> JSONValue {
-        JSONValue.object([
-            "value": .int(Int64.random(in: -1_000...1_000_000, using: &random)),
-            "ratio": .double(Double.random(in: 0...1, using: &random)),
-            "tags": .array([.string("a"), .bool(Bool.random(using: &random)), .null]),
-            "nested": ["k": ["deep": .string("é😀\n")]],
-        ])
-    }
-
     @Test func randomResultsAndDispatchesDecodeAlike() throws {
         var random = SplitMix64(seed: 99)
         for index in 0..<500 {
-            let now = Date(timeIntervalSince1970: Double(Int64.random(in: 1_600_000_000_000_000...1_900_000_000_000_000, using: &random)) / 1e6)
-            let kind: StepResultMessage.Kind = [.started, .completed, .failed][index % 3]
-            let result = StepResultMessage(
-                kind: kind, taskID: UUID(), stepID: UUID(), stepName: "step_\(index)", attempt: index % 4 + 1, workerID: "host:\(index)",
-                occurredAt: now, startedAt: index % 2 == 0 ? now.addingTimeInterval(-0.25) : nil,
-                results: kind == .completed ? Self.results(&random) : nil, durationMs: kind == .started ? nil : 1.5,
-                errorMessage: kind == .failed ? "boom \"quoted\"" : nil, errorKind: kind == .failed ? .retryable : nil)
+            let result = try SampleWireMessages.result(index, &random)
             let data = try WireCoding.encode(result)
             let tree = try #require(viaTree(StepResultMessage.self, data))
             #expect(tree == viaFoundation(StepResultMessage.self, data))
             #expect(tree == result || abs(tree.occurredAt.timeIntervalSince(result.occurredAt)) < 0.000_001)
 
-            let dispatch = StepDispatch(
-                taskID: UUID(), stepID: UUID(), stepName: "s\(index)", handler: "square", namespace: "ns", templateName: "t",
-                templateVersion: "1.0.0", attempt: 1, maxAttempts: 3, context: Self.results(&random),
-                parentResults: ["a": Self.results(&random)], handlerConfig: ["x": 1], timeoutSeconds: 30,
-                deadline: now.addingTimeInterval(30), dispatchedAt: now)
+            let dispatch = try SampleWireMessages.dispatch(index, &random)
             let dispatchData = try WireCoding.encode(dispatch)
             let decoded = try #require(viaTree(StepDispatch.self, dispatchData))
             #expect(decoded == viaFoundation(StepDispatch.self, dispatchData))

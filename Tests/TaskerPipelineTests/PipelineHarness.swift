@@ -134,15 +134,25 @@ struct PipelineHarness: Sendable {
     }
 
     /// Waits (polling the database, with a deadline) until the task has finished.
+    ///
+    /// A read that fails because the database is recovering (a missed deadline, a connection the
+    /// restart or the pool's replacement closed: DatabaseRestartTests) is asked again, like any
+    /// poll; the last such error is in the message if the task never finishes.
     func waitForTask(_ id: UUID, timeout: Duration = .seconds(60)) async throws -> TaskDetail {
         var last: TaskDetail?
+        var lastError: (any Error)?
         do {
             return try await waitFor("task \(id) to finish", timeout: timeout, every: .milliseconds(50)) {
-                last = try await store.fetchTask(id)
+                do {
+                    last = try await store.fetchTask(id)
+                } catch let error where error is DatabaseTimeout || error is PSQLError {
+                    lastError = error
+                    return nil
+                }
                 return last.flatMap { $0.task.state.isFinished ? $0 : nil }
             }
         } catch let expired as TestTimeout {
-            guard let last else { throw expired }
+            guard let last else { throw lastError.map { TestTimeout(description: "\(expired); last error: \(String(reflecting: $0))") } ?? expired }
             throw TestTimeout(description: "\(expired); still \(last.task.state.rawValue): "
                 + last.steps.map { "\($0.name)=\($0.state.rawValue)" }.joined(separator: " "))
         }

@@ -42,12 +42,6 @@ private final class CodingPathNode {
     }
 }
 
-private struct IndexKey: CodingKey {
-    let intValue: Int?
-    var stringValue: String { "Index \(intValue ?? 0)" }
-    init(intValue: Int) { self.intValue = intValue }
-    init?(stringValue: String) { nil }
-}
 
 /// A `Decoder` reading from a parsed tree: ``JSONValue/init(from:)`` takes its value as it is.
 protocol JSONValueTree {
@@ -229,7 +223,7 @@ private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     }
 
     func superDecoder() throws -> any Decoder {
-        let key = SuperKey()
+        let key = JSONSuperKey()
         return JSONValueDecoding(value: members[key.stringValue] ?? .null, path: CodingPathNode(key, parent: path), options: options)
     }
 
@@ -237,13 +231,6 @@ private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
         JSONValueDecoding(value: members[key.stringValue] ?? .null, path: CodingPathNode(key, parent: path), options: options)
     }
 
-    private struct SuperKey: CodingKey {
-        var stringValue: String { "super" }
-        var intValue: Int? { nil }
-        init() {}
-        init?(stringValue: String) { nil }
-        init?(intValue: Int) { nil }
-    }
 }
 
 private struct UnkeyedContainer: UnkeyedDecodingContainer {
@@ -266,10 +253,10 @@ private struct UnkeyedContainer: UnkeyedDecodingContainer {
     private func current() throws -> JSONValueDecoding {
         guard !isAtEnd else {
             throw DecodingError.valueNotFound(JSONValue.self, DecodingError.Context(
-                codingPath: codingPath + [IndexKey(intValue: currentIndex)], debugDescription: "Unkeyed container is at end."))
+                codingPath: codingPath + [JSONIndexKey(intValue: currentIndex)], debugDescription: "Unkeyed container is at end."))
         }
         return JSONValueDecoding(
-            value: elements[currentIndex], path: CodingPathNode(IndexKey(intValue: currentIndex), parent: path), options: options)
+            value: elements[currentIndex], path: CodingPathNode(JSONIndexKey(intValue: currentIndex), parent: path), options: options)
     }
 
     mutating func decodeNil() throws -> Bool {

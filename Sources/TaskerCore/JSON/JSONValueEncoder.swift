@@ -124,20 +124,7 @@ private final class ValueEncoding: Encoder {
 
 // MARK: Containers
 
-private struct SuperKey: CodingKey {
-    var stringValue: String { "super" }
-    var intValue: Int? { nil }
-    init() {}
-    init?(stringValue: String) { nil }
-    init?(intValue: Int) { nil }
-}
 
-private struct IndexKey: CodingKey {
-    let intValue: Int?
-    var stringValue: String { "Index \(intValue ?? 0)" }
-    init(intValue: Int) { self.intValue = intValue }
-    init?(stringValue: String) { nil }
-}
 
 private struct KeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
     let object: ObjectBuilder
@@ -182,7 +169,7 @@ private struct KeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
         return UnkeyedContainer(array: nested, encoder: ValueEncoding(codingPath: codingPath + [key], options: encoder.options))
     }
 
-    mutating func superEncoder() -> any Encoder { superEncoder(named: SuperKey()) }
+    mutating func superEncoder() -> any Encoder { superEncoder(named: JSONSuperKey()) }
     mutating func superEncoder(forKey key: Key) -> any Encoder { superEncoder(named: key) }
 
     private func superEncoder(named key: any CodingKey) -> any Encoder {
@@ -198,7 +185,7 @@ private struct UnkeyedContainer: UnkeyedEncodingContainer {
     var codingPath: [any CodingKey] { encoder.codingPath }
     var count: Int { array.elements.count }
 
-    private var nextKey: IndexKey { IndexKey(intValue: array.elements.count) }
+    private var nextKey: JSONIndexKey { JSONIndexKey(intValue: array.elements.count) }
     private func append(_ value: JSONValue) { array.elements.append(.value(value)) }
 
     mutating func encodeNil() throws { append(.null) }
