@@ -15,7 +15,7 @@ enum SampleWireMessages {
         return StepResultMessage(
             kind: kind, taskID: UUID(), stepID: UUID(), stepName: "step \"\(index)\"\n", attempt: index % 4 + 1, workerID: "w/\(index)",
             occurredAt: now, startedAt: index % 2 == 0 ? now.addingTimeInterval(-0.25) : nil,
-            results: kind == .completed ? try JSONValue.parse(RandomJSON.text(depth: 1, using: &random)) : nil,
+            results: kind == .completed ? try JSONValue.parse(RandomJSON.text(depth: 1, using: &random)) : JSONValue?.none,
             durationMs: kind == .started ? nil : Double(index) / 8, errorMessage: kind == .failed ? "boom \u{01} \"quoted\"" : nil,
             errorKind: kind == .failed ? [.retryable, .permanent][index % 2] : nil)
     }

@@ -46,9 +46,12 @@ import Testing
                 #expect(trail.map(\.toState) == ["pending", "enqueued", "in_progress", "complete"])
                 #expect(trail.map(\.mostRecent) == [false, false, false, true])
                 #expect(trail.map(\.sortKey) == [1, 2, 3, 4])
+                // Current state = the newest row (semantics.md): the state column agrees with it.
+                #expect(trail.last?.toState == step.state.rawValue)
             }
             #expect(detail.taskTransitions.map(\.toState) == ["pending", "in_progress", "complete"])
             #expect(detail.taskTransitions.map(\.mostRecent) == [false, false, true])
+            #expect(detail.taskTransitions.last?.toState == detail.task.state.rawValue)
         }
     }
 

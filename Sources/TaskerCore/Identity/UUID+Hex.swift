@@ -26,35 +26,28 @@ extension UUID {
     /// Parses the `8-4-4-4-12` hex form in either case, as `UUID(uuidString:)` does, without
     /// `sscanf`; `nil` for anything else.
     public init?(hexString text: String) {
-        var utf8 = text.utf8
-        guard utf8.count == 36 else { return nil }
-        var parsed: uuid_t?
-        if let result = utf8.withContiguousStorageIfAvailable({ UUID.parse($0) }) {
-            parsed = result
-        } else {
-            var contiguous = text
-            contiguous.makeContiguousUTF8()
-            utf8 = contiguous.utf8
-            parsed = utf8.withContiguousStorageIfAvailable { UUID.parse($0) } ?? nil
-        }
-        guard let parsed else { return nil }
+        var text = text
+        guard let parsed = text.withUTF8(UUID.parse) else { return nil }
         self.init(uuid: parsed)
     }
 
     private static func parse(_ text: UnsafeBufferPointer<UInt8>) -> uuid_t? {
-        var bytes = [UInt8](repeating: 0, count: 16)
-        var index = 0
-        for position in 0..<16 {
-            if position == 4 || position == 6 || position == 8 || position == 10 {
-                guard text[index] == UInt8(ascii: "-") else { return nil }
-                index += 1
+        guard text.count == 36 else { return nil }
+        var id: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        let valid = withUnsafeMutableBytes(of: &id) { bytes in
+            var index = 0
+            for position in 0..<16 {
+                if position == 4 || position == 6 || position == 8 || position == 10 {
+                    guard text[index] == UInt8(ascii: "-") else { return false }
+                    index += 1
+                }
+                guard let high = nibble(text[index]), let low = nibble(text[index + 1]) else { return false }
+                bytes[position] = high << 4 | low
+                index += 2
             }
-            guard let high = nibble(text[index]), let low = nibble(text[index + 1]) else { return nil }
-            bytes[position] = high << 4 | low
-            index += 2
+            return true
         }
-        return (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
-                bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15])
+        return valid ? id : nil
     }
 
     private static func nibble(_ byte: UInt8) -> UInt8? {

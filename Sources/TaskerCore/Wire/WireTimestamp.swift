@@ -45,10 +45,8 @@ public enum WireTimestamp {
     /// digits and `Z`, for years 1583 to 9999; `nil` for anything else (other ISO 8601 forms are
     /// left to Foundation's parser). One pass over the bytes, no formatter.
     public static func date(from text: String) -> Date? {
-        if let date = text.utf8.withContiguousStorageIfAvailable(parse) { return date }
-        var contiguous = text
-        contiguous.makeContiguousUTF8()
-        return contiguous.utf8.withContiguousStorageIfAvailable(parse) ?? nil
+        var text = text
+        return text.withUTF8(parse)
     }
 
     private static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> Date? {

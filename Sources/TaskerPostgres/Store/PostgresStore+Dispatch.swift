@@ -64,7 +64,7 @@ extension PostgresStore.DispatchRow {
             }
             return decoded
         }
-        let uuid = { (value: JSONValue) in value.stringValue.flatMap(UUID.init(uuidString:)) }
+        let uuid = { (value: JSONValue) in value.stringValue.flatMap(UUID.init(hexString:)) }
         var parentResults: [String: JSONValue] = [:]
         var parentNames: [UUID: String] = [:]
         for parent in try field("parents", \.arrayValue) {

@@ -34,7 +34,7 @@ public final class CoordinatorService: Service, BootstrappedService {
             consuming: configuration.topology.requestsQueue, prefetch: configuration.batchPrefetch, prepare: { try await intake.templates.reload() }
         ) { wire, deliveries in
             await BatchedConsumption.run(
-                deliveries, maxBatch: configuration.batchSize, concurrentBatches: configuration.concurrency, logger: logger
+                deliveries, maxBatch: configuration.batchSize, lanes: configuration.concurrency, logger: logger
             ) { batch in
                 await self.handle(batch, wire: wire)
             }

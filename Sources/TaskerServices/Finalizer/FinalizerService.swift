@@ -30,7 +30,7 @@ public final class FinalizerService: Service, BootstrappedService {
             let outbox = OutboxPublisher(wire: wire, store: store, logger: logger)
             // One lane per concurrent batch, results keyed by task: concurrent batches of this
             // finalizer never wait for each other's task locks.
-            await LanedConsumption.run(
+            await BatchedConsumption.run(
                 deliveries, maxBatch: configuration.batchSize, lanes: configuration.concurrency, logger: logger,
                 prepare: Self.decode
             ) { batch in
@@ -43,7 +43,7 @@ public final class FinalizerService: Service, BootstrappedService {
     typealias Received = (delivery: AMQPDelivery, decoded: Result<StepResultMessage, WireDecodingError>)
 
     /// Decodes a delivery as it arrives; the key (its task's) picks its lane.
-    @Sendable static func decode(_ delivery: AMQPDelivery) -> (element: Received, key: UInt64) {
+    @Sendable static func decode(_ delivery: AMQPDelivery) -> (element: Received, key: UInt64?) {
         do {
             let message = try WireCoding.decode(StepResultMessage.self, from: Data(delivery.body))
             return ((delivery, .success(message)), message.taskID.laneKey)

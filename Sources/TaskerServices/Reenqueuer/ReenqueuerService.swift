@@ -32,7 +32,7 @@ public final class ReenqueuerService: Service, BootstrappedService {
             let outbox = OutboxPublisher(wire: wire, store: store, logger: logger)
             await withDiscardingTaskGroup { group in
                 group.addTask {
-                    await BatchedConsumption.run(events, maxBatch: 100, concurrentBatches: 1, logger: self.logger) { batch in
+                    await BatchedConsumption.run(events, maxBatch: 100, lanes: 1, logger: self.logger) { batch in
                         // Any retry_scheduled event may move the earliest retry forward: re-check
                         // now, once for however many arrived together.
                         self.wake.wake()

@@ -19,7 +19,7 @@ internal import TaskerWire
 /// ```swift
 /// let bootstrap = ServiceBootstrap(role: "finalizer", database: database, configuration: configuration, logger: logger)
 /// try await bootstrap.run(consuming: configuration.topology.resultsQueue, prefetch: configuration.batchPrefetch) { wire, deliveries in
-///     await BatchedConsumption.run(deliveries, maxBatch: 200, concurrentBatches: 2, logger: logger) { batch in … }
+///     await BatchedConsumption.run(deliveries, maxBatch: 200, lanes: 2, logger: logger) { batch in … }
 /// }
 /// ```
 struct ServiceBootstrap: Sendable {

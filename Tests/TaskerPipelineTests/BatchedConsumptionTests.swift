@@ -5,9 +5,9 @@ import TaskerAMQP
 import TaskerCore
 @testable import TaskerServices
 
-/// ``LanedConsumption`` on a real queue: every delivery is handled once, a batch holds one
+/// ``BatchedConsumption`` on a real queue: every delivery is handled once, a batch holds one
 /// lane's keys only, and the lanes' batches run at the same time.
-@Suite(.serialized, .timeLimit(.minutes(2))) struct LanedConsumptionTests {
+@Suite(.serialized, .timeLimit(.minutes(2))) struct BatchedConsumptionTests {
     final class Record: Sendable {
         struct State {
             var handled: [Int] = []
@@ -32,7 +32,7 @@ import TaskerCore
                 let consumer = try await connection.consume(queue: queue, prefetch: 100)
                 let record = Record()
                 let run = Task {
-                    await LanedConsumption.run(
+                    await BatchedConsumption.run(
                         consumer, maxBatch: 20, lanes: lanes, logger: harness.logger,
                         prepare: { delivery in
                             let index = Int(String(decoding: delivery.body, as: UTF8.self))!
