@@ -72,13 +72,28 @@ public final class Database: Service, Sendable {
 
     // MARK: Calls
 
-    /// Runs `body` in a transaction (BEGIN … COMMIT, ROLLBACK when it throws) within ``callTimeout``.
+    /// Runs `body` in a transaction (BEGIN … COMMIT, ROLLBACK when it throws) within
+    /// ``callTimeout``. A failure is a ``TransactionError`` saying at which point it happened.
     public func withTransaction<Result: Sendable>(
         _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
     ) async throws -> Result {
+        try await transaction { transaction in try await body(transaction.connection) }
+    }
+
+    /// Runs `body` in a ``PostgresTransaction`` within ``callTimeout``: `BEGIN` is pipelined
+    /// with the first statement, the last may carry the `COMMIT`
+    /// (``PostgresTransaction/queryAndCommit(_:)``), and the body runs on its connection's
+    /// event loop (``EventLoopTaskExecutor``). A failure is a ``TransactionError``.
+    public func transaction<Result: Sendable>(
+        _ body: @escaping @Sendable (PostgresTransaction) async throws -> Result
+    ) async throws -> Result {
         let logger = self.logger
         return try await call("transaction") { client in
-            try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+            try await client.withConnection { connection in
+                try await withTaskExecutorPreference(EventLoopTaskExecutor(connection.eventLoop)) {
+                    try await PostgresTransaction.run(on: connection, logger: logger) { transaction in try await body(transaction) }
+                }
+            }
         }
     }
 
@@ -133,7 +148,7 @@ public final class Database: Service, Sendable {
 
     /// Whether `error` says the database could not be reached.
     static func isConnectionFailure(_ error: any Error) -> Bool {
-        if let error = error as? PostgresTransactionError {
+        if let error = error as? TransactionError {
             return [error.beginError, error.closureError, error.commitError, error.rollbackError].contains { $0.map(isConnectionFailure) ?? false }
         }
         guard let error = error as? PSQLError else { return false }

@@ -12,6 +12,12 @@ internal import TaskerCore
 struct PostgresBatch: WorkflowDriver {
     let store: PostgresStore
     let connection: PostgresConnection
+    /// When set, the write call of ``apply(_:)`` is the transaction's last statement and carries
+    /// its `COMMIT` (``PostgresTransaction/queryAndCommit(_:)``): the flow that uses the batch
+    /// runs nothing in the transaction after it.
+    let committing: PostgresTransaction?
+    /// Whether the write call carried the `COMMIT`.
+    private(set) var committed = false
     /// The batch's time: dispatch deadlines and event times.
     let now: Date
     /// Published outbox rows (of earlier batches) that this batch deletes with its writes.
@@ -26,6 +32,24 @@ struct PostgresBatch: WorkflowDriver {
     var preloadedDispatches: [UUID: PostgresStore.DispatchRow] = [:]
 
     var logger: Logger { store.logger }
+
+    /// A batch whose statements run on `connection`; the caller commits.
+    init(store: PostgresStore, connection: PostgresConnection, now: Date, deleting: [Int64] = []) {
+        self.store = store
+        self.connection = connection
+        self.committing = nil
+        self.now = now
+        self.deleting = deleting
+    }
+
+    /// A batch in `transaction` whose write call is the transaction's last statement.
+    init(store: PostgresStore, committing transaction: PostgresTransaction, now: Date, deleting: [Int64] = []) {
+        self.store = store
+        self.connection = transaction.connection
+        self.committing = transaction
+        self.now = now
+        self.deleting = deleting
+    }
 
     /// Locks and loads the rows a batch of reports needs, in one statement: the tasks, then the
     /// reported steps, then the children of the steps reported completed, each in id order
@@ -120,7 +144,14 @@ struct PostgresBatch: WorkflowDriver {
         let call = ApplyBatchStatement(
             rows: rows, transitions: transitions, unfinishedParents: effects.unfinishedParents,
             taskMoves: effects.taskMoves, messages: batchMessages, deletedOutbox: deleting)
-        for try await row in try await connection.execute(call, logger: logger) { outboxRow = row }
+        precondition(!committed, "a committing batch writes once")
+        if let committing {
+            let rows = try await committing.queryAndCommit(PostgresQuery(unsafeSQL: ApplyBatchStatement.sql, binds: try call.makeBindings()))
+            committed = true
+            outboxRow = try rows.first.flatMap { try $0.decode(Int64?.self) }
+        } else {
+            for try await row in try await connection.execute(call, logger: logger) { outboxRow = row }
+        }
         deleting = []
         if let outboxRow { outbox += batchMessages.map { OutboxEntry(id: outboxRow, message: $0) } }
     }
@@ -129,6 +160,7 @@ struct PostgresBatch: WorkflowDriver {
     /// decided nothing). Call it before the transaction commits.
     mutating func finish() async throws {
         guard !deleting.isEmpty else { return }
+        precondition(!committed, "the write call took the deletions")
         try await connection.query("DELETE FROM outbox_batches WHERE id = ANY(\(deleting))", logger: logger)
         deleting = []
     }

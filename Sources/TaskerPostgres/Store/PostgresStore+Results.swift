@@ -20,8 +20,8 @@ extension PostgresStore {
     /// and changes nothing, so redelivered messages are harmless. The tasks concerned are locked
     /// first, in id order: concurrent finalizers serialise per task and cannot deadlock.
     public func recordResults(_ results: [StepResultMessage], now: Date) async throws -> BatchRecording {
-        try await inBatchTransaction { connection, deleting in
-            var batch = PostgresBatch(store: self, connection: connection, now: now, deleting: deleting)
+        try await inBatchTransaction { transaction, deleting in
+            var batch = PostgresBatch(store: self, committing: transaction, now: now, deleting: deleting)
             var generator = SystemRandomNumberGenerator()
             let effects = try await machine(at: now).recordResults(results, with: &batch, using: &generator)
             try await batch.finish()

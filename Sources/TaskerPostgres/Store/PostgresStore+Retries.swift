@@ -6,9 +6,9 @@ extension PostgresStore {
     /// Dispatches up to `limit` steps whose retry time has come, in one transaction.
     /// Concurrent reenqueuers skip each other's rows.
     public func reenqueueDue(now: Date, limit: Int = 500) async throws -> [OutboxEntry] {
-        try await inBatchTransaction { connection, deleting in
+        try await inBatchTransaction { transaction, deleting in
             var waiting: [(stepID: UUID, nextRetryAt: Date, taskState: TaskState)] = []
-            let rows = try await connection.query(
+            let rows = try await transaction.connection.query(
                 """
                 SELECT s.id, s.next_retry_at, t.state FROM steps s JOIN tasks t ON t.id = s.task_id
                 WHERE s.state = 'waiting_for_retry' AND s.next_retry_at <= \(now) AND t.state = 'in_progress'
@@ -22,7 +22,7 @@ extension PostgresStore {
                 waiting.append((id, at, try Self.decodeState(state)))
             }
             let due = machine(at: now).retriesDue(waiting)
-            var batch = PostgresBatch(store: self, connection: connection, now: now, deleting: deleting)
+            var batch = PostgresBatch(store: self, committing: transaction, now: now, deleting: deleting)
             var effects = WorkflowEffects()
             effects.dispatch = due
             try await batch.apply(effects)
@@ -48,7 +48,8 @@ extension PostgresStore {
     /// attempt fails as a timeout (and is retried by the usual rules); a dispatch nobody started
     /// is published again with a new deadline.
     public func sweepExpired(now: Date, grace: Double, limit: Int = 200) async throws -> [OutboxEntry] {
-        try await inBatchTransaction { connection, deleting in
+        try await inBatchTransaction { transaction, deleting in
+            let connection = transaction.connection
             var expired: [WorkflowMachine.ExpiredAttempt] = []
             let rows = try await connection.query(
                 """

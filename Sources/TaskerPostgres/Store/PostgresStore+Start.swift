@@ -15,14 +15,14 @@ extension PostgresStore {
     ///
     /// A duplicate identity stores nothing new and announces `task.request_deduplicated`.
     public func startTasks(_ plans: [TaskPlan], now: Date) async throws -> BatchStart {
-        try await inBatchTransaction { connection, deleting in
+        try await inBatchTransaction { transaction, deleting in
             let creations = try await Self.createTasks(
-                plans, started: true, topology: topology.prefix, on: connection, logger: logger)
+                plans, started: true, topology: topology.prefix, on: transaction.connection, logger: logger)
             let effects = machine(at: now).startTasks(zip(plans, creations).map { plan, creation in
                 guard let creation else { return (plan, .templateMissing) }
                 return (plan, creation.duplicate ? .duplicate(of: creation.taskID) : .created)
             })
-            var batch = PostgresBatch(store: self, connection: connection, now: now, deleting: deleting)
+            var batch = PostgresBatch(store: self, committing: transaction, now: now, deleting: deleting)
             // A new task's root steps are dispatched with what its plan holds: nothing to read back.
             for (plan, creation) in zip(plans, creations) where creation?.duplicate == false {
                 let children = Set(plan.edges.map(\.child))

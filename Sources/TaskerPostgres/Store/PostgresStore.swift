@@ -53,11 +53,11 @@ public struct PostgresStore: Sendable {
     /// rows to delete with the batch's writes (``PostgresBatch``); if the transaction fails
     /// they stay pending.
     func inBatchTransaction<Result: Sendable>(
-        _ body: @escaping @Sendable (PostgresConnection, [Int64]) async throws -> Result
+        _ body: @escaping @Sendable (PostgresTransaction, [Int64]) async throws -> Result
     ) async throws -> Result {
         let deleting = publishedOutbox.take()
         do {
-            return try await inTransaction { connection in try await body(connection, deleting) }
+            return try await inTransaction { transaction in try await body(transaction, deleting) }
         } catch {
             publishedOutbox.add(deleting)
             throw error
@@ -65,7 +65,7 @@ public struct PostgresStore: Sendable {
     }
 
     /// Runs `body` in a transaction; an error thrown by `body` is rethrown as is (rolled back),
-    /// not wrapped in `PostgresTransactionError`, so callers can match ``StoreError`` codes.
+    /// not wrapped in ``TransactionError``, so callers can match ``StoreError`` codes.
     ///
     /// A transaction that collided with another (deadlock, serialization failure) was rolled
     /// back by PostgreSQL and is run again, up to `attempts` times in all; `body` must
@@ -76,12 +76,20 @@ public struct PostgresStore: Sendable {
     func inTransaction<Result: Sendable>(
         attempts: Int = 5, _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
     ) async throws -> Result {
+        try await inTransaction(attempts: attempts) { (transaction: PostgresTransaction) in try await body(transaction.connection) }
+    }
+
+    /// ``inTransaction(attempts:_:)-(_,(PostgresConnection))`` for a body that takes the
+    /// ``PostgresTransaction`` (to send its last statement with the `COMMIT`).
+    func inTransaction<Result: Sendable>(
+        attempts: Int = 5, _ body: @escaping @Sendable (PostgresTransaction) async throws -> Result
+    ) async throws -> Result {
         var attempt = 1
         while true {
             do {
-                return try await database.withTransaction(body)
-            } catch let error as PostgresTransactionError {
-                let underlying: any Error = error.rollbackError == nil ? error.closureError ?? error : error
+                return try await database.transaction(body)
+            } catch let error as TransactionError {
+                let underlying = error.underlying
                 if TransientConflict.matches(underlying), attempt < attempts {
                     attempt += 1
                     logger.debug("transaction collided; running it again", metadata: ["tasker.attempt": "\(attempt)"])
