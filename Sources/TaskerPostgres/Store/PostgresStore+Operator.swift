@@ -94,7 +94,10 @@ extension PostgresBatch {
         }
         var children: [UUID: [UUID]] = Dictionary(uniqueKeysWithValues: steps.map { ($0.id, []) })
         let edges = try await connection.query(
-            "SELECT parent_step_id, child_step_id FROM step_edges WHERE task_id = ANY(\(found))", logger: logger)
+            """
+            SELECT e.parent_step_id, e.child_step_id FROM steps s JOIN step_edges e ON e.child_step_id = s.id
+            WHERE s.task_id = ANY(\(found))
+            """, logger: logger)
         for try await (parent, child) in edges.decode((UUID, UUID).self) { children[parent, default: []].append(child) }
         return WorkflowSnapshot(tasks: tasks, steps: steps, children: children, childRows: rows)
     }

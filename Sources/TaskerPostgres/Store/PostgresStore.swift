@@ -170,7 +170,10 @@ public struct PostgresStore: Sendable {
 
         var parents: [UUID: [UUID]] = [:]
         let edgeRows = try await connection.query(
-            "SELECT parent_step_id, child_step_id FROM step_edges WHERE task_id = \(id)",
+            """
+            SELECT e.parent_step_id, e.child_step_id FROM steps s JOIN step_edges e ON e.child_step_id = s.id
+            WHERE s.task_id = \(id)
+            """,
             logger: logger
         )
         for try await (parent, child) in edgeRows.decode((UUID, UUID).self) { parents[child, default: []].append(parent) }
