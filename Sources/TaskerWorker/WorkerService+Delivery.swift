@@ -49,24 +49,27 @@ extension WorkerService {
         let report = StartReport()
         metrics.started(dispatch)
         let started = executor.started(dispatch)
-        let result = await withTaskGroup(of: Void.self) { group in
-            // `step.started` goes out only if the step is still running after the delay; it is
-            // confirmed while the handler runs, and reaches the results queue before the result.
-            group.addTask {
-                try? await Task.sleep(for: self.configuration.startedReportDelay)
-                guard report.begin() else { return }
-                do {
-                    try await publishing.publish(started)
-                    report.finish(failure: nil)
-                } catch {
-                    report.finish(failure: error)
-                }
+        // `step.started` goes out only if the step is still running after the delay; it is
+        // confirmed while the handler runs, and reaches the results queue before the result.
+        // The reporter is a task of its own that a fast step cancels without waiting for it:
+        // the result goes out without a hop through the reporter's wake-up.
+        let delay = configuration.startedReportDelay
+        let reporter = Task {
+            try? await Task.sleep(for: delay)
+            guard report.begin() else { return }
+            do {
+                try await publishing.publish(started)
+                report.finish(failure: nil)
+            } catch {
+                report.finish(failure: error)
             }
-            let result = await runningSteps.run(dispatch) { await self.executor.execute(dispatch, logger: self.logger) }
-            if report.skip() { group.cancelAll() }
-            await group.waitForAll()
-            return result
         }
+        let result = await withTaskCancellationHandler {
+            await runningSteps.run(dispatch) { await self.executor.execute(dispatch, logger: self.logger) }
+        } onCancel: {
+            reporter.cancel()
+        }
+        if report.skip() { reporter.cancel() } else { await reporter.value }
         guard let result else {
             // An operator cancelled the attempt (the step is `cancelled` in the database):
             // nothing to report.
