@@ -36,7 +36,9 @@ struct PipelineBenchCommand: AsyncParsableCommand {
     @Option(help: "Parallel steps sleeping 10 ms (one task), per run of the scaling scenario.") var scalingSteps = 400
     @Option(help: "Steps each worker runs at once in the scaling scenario.") var scalingConcurrency = 1
     @Option(help: "Each worker's prefetch in the scaling scenario (default: the worker's default).") var scalingPrefetch: Int?
-    @Option(help: "Diamond tasks run through the separately started processes.") var processTasks = 500
+    @Option(help: "Diamond tasks run through the separately started processes.") var processTasks = 1000
+    @Option(help: "Diamond tasks run unmeasured before the throughput and processes scenarios (warm-up: connections, prepared statements, cached plans).")
+    var warmup = 100
     @Option(help: "Write the figures as JSON to this path.") var json: String?
 
     func run() async throws {
@@ -87,6 +89,7 @@ struct PipelineBenchCommand: AsyncParsableCommand {
 
             let runner = BenchRunner(client: client, store: store, amqp: pipeline.amqp, topology: pipeline.topology, namespace: namespace, logger: logger)
             if selected.contains("throughput") {
+                if warmup > 0 { _ = try await runner.throughput(tasks: warmup) }
                 let result = try await runner.throughput(tasks: tasks)
                 table.add("throughput: tasks/s (\(tasks) diamonds, \(workers) workers, \(max(1, finalizers)) finalizer(s))", format(result.tasksPerSecond))
                 table.add("throughput: steps/s", format(result.stepsPerSecond), target: ">= 3000")
@@ -169,6 +172,7 @@ struct PipelineBenchCommand: AsyncParsableCommand {
                 let idleFile = cluster.memory(field: "RssFile")
                 let processRunner = BenchRunner(
                     client: client, store: store, amqp: pipeline.amqp, topology: processTopology, namespace: namespace, logger: logger)
+                if warmup > 0 { _ = try await processRunner.throughput(tasks: warmup) }
                 let result = try await processRunner.throughput(tasks: processTasks)
                 let peak = cluster.memory(field: "VmHWM")
                 let failed = await cluster.stop()
