@@ -28,37 +28,32 @@ package struct WirePublisher: Sendable {
     /// instead of dropping the step.
     /// - Parameter trace: The trace context to carry in the headers (``WireTracing``), if any.
     package func publish(_ message: OutboundMessage, trace: ServiceContext? = nil) async throws {
-        let kind = WireMessageKind(outboundType: message.type)
-        var properties = kind.properties(messageID: message.messageID, timestamp: Date())
-        if let trace { properties.headers.merge(WireTracing.headers(for: trace)) { current, _ in current } }
+        let amqp = Self.amqpMessage(message, trace: trace)
         try await connection.publish(
-            Array(message.body),
-            exchange: message.exchange,
-            routingKey: message.routingKey,
-            properties: properties,
-            mandatory: kind.isMandatory
-        )
+            amqp.body, exchange: amqp.exchange, routingKey: amqp.routingKey, properties: amqp.properties, mandatory: amqp.mandatory)
     }
 
-    /// Publishes every message at once (pipelined confirms); a failure affects its own message only.
+    /// Publishes every message at once, in one call of the connection (one wake-up of its
+    /// thread, confirms pipelined); a failure affects its own message only.
     /// - Parameter traces: Trace contexts by task: a message about one of these tasks carries it.
     /// - Returns: For each message, in order, `nil` if the broker confirmed it, or why not.
     package func publishAll(_ messages: [OutboundMessage], traces: [UUID: ServiceContext] = [:]) async -> [(any Error)?] {
-        await withTaskGroup(of: (Int, (any Error)?).self) { group in
-            for (index, message) in messages.enumerated() {
-                group.addTask {
-                    do {
-                        try await publish(message, trace: message.taskID.flatMap { traces[$0] })
-                        return (index, nil)
-                    } catch {
-                        return (index, error)
-                    }
-                }
-            }
-            var outcomes = [(any Error)?](repeating: nil, count: messages.count)
-            for await (index, error) in group { outcomes[index] = error }
-            return outcomes
+        guard !messages.isEmpty else { return [] }
+        let batch = messages.map { Self.amqpMessage($0, trace: $0.taskID.flatMap { traces[$0] }) }
+        return await connection.publish(contentsOf: batch).map { outcome -> (any Error)? in
+            if case .failure(let error) = outcome { return error }
+            return nil
         }
+    }
+
+    /// An outbox message as published: its kind's properties and flags, and the trace context.
+    private static func amqpMessage(_ message: OutboundMessage, trace: ServiceContext?) -> AMQPMessage {
+        let kind = WireMessageKind(outboundType: message.type)
+        var properties = kind.properties(messageID: message.messageID, timestamp: Date())
+        if let trace { properties.headers.merge(WireTracing.headers(for: trace)) { current, _ in current } }
+        return AMQPMessage(
+            body: Array(message.body), exchange: message.exchange, routingKey: message.routingKey,
+            properties: properties, mandatory: kind.isMandatory)
     }
 
     /// Publishes a worker's report to the results exchange, with the trace context of the
