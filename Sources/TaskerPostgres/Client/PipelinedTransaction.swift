@@ -105,6 +105,11 @@ public final class PostgresTransaction: Sendable {
 
     /// Ends the transaction after its body threw `error`: `ROLLBACK`, unless the `COMMIT` was
     /// already sent (it ends a failed transaction as a rollback).
+    ///
+    /// A body that throws after its committing statement succeeded (it failed reading that
+    /// statement's answer) leaves a committed transaction behind its error. The pipeline's
+    /// bodies are safe to run again: the repeat finds its reports already recorded and ignores
+    /// them, and the outbox rows the first run committed are published by the outbox relay.
     private func rollBack(after error: any Error) async -> TransactionError {
         var failure = TransactionError(closureError: error)
         do {
