@@ -25,8 +25,15 @@ public struct StepContext: Sendable {
     public var config: JSONValue
     /// When the attempt is due to finish (dispatch time + timeout).
     public var deadline: Date
-    /// A logger carrying `tasker.task.id`, `tasker.step.id`, `tasker.step.name` and `tasker.step.attempt`.
-    public var logger: Logger
+    /// A logger carrying `tasker.task.id`, `tasker.step.id`, `tasker.step.name` and
+    /// `tasker.step.attempt`. The metadata is attached when the logger is read (swift-log's
+    /// stream handler renders its metadata on every change, so a handler that does not log pays
+    /// nothing): read it once into a local to log several lines.
+    public var logger: Logger {
+        get { baseLogger.withStepMetadata(taskID: taskID, stepID: stepID, stepName: stepName, attempt: attempt) }
+        set { baseLogger = newValue }
+    }
+    private var baseLogger: Logger
 
     /// Whether this is the last attempt the step is allowed.
     public var isLastAttempt: Bool { attempt >= maxAttempts }
@@ -60,16 +67,11 @@ public struct StepContext: Sendable {
         self.parentResults = parentResults
         self.config = config
         self.deadline = deadline
-        self.logger = logger
+        self.baseLogger = logger
     }
 
-    /// The context for one dispatch; `logger` gets the step's metadata attached.
+    /// The context for one dispatch.
     public init(dispatch: StepDispatch, logger: Logger) {
-        var logger = logger
-        logger[metadataKey: LogKeys.taskID] = "\(dispatch.taskID)"
-        logger[metadataKey: LogKeys.stepID] = "\(dispatch.stepID)"
-        logger[metadataKey: LogKeys.stepName] = "\(dispatch.stepName)"
-        logger[metadataKey: LogKeys.attempt] = "\(dispatch.attempt)"
         self.init(
             taskID: dispatch.taskID,
             stepID: dispatch.stepID,

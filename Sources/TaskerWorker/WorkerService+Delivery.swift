@@ -40,11 +40,11 @@ extension WorkerService {
 
     /// Runs one decoded dispatch: publish `started`, run, publish the result, acknowledge.
     private func attempt(_ dispatch: StepDispatch, delivery: AMQPDelivery, publishing: WirePublisher) async {
-        var logger = self.logger
-        logger[metadataKey: LogKeys.taskID] = "\(dispatch.taskID)"
-        logger[metadataKey: LogKeys.stepID] = "\(dispatch.stepID)"
-        logger[metadataKey: LogKeys.stepName] = "\(dispatch.stepName)"
-        logger[metadataKey: LogKeys.attempt] = "\(dispatch.attempt)"
+        // Every line an attempt logs is at debug level: the step's metadata is attached only
+        // when they are emitted (writing it costs a rendering of the handler's metadata).
+        let logger = self.logger.logLevel <= .debug
+            ? self.logger.withStepMetadata(taskID: dispatch.taskID, stepID: dispatch.stepID, stepName: dispatch.stepName, attempt: dispatch.attempt)
+            : self.logger
 
         let report = StartReport()
         metrics.started(dispatch)
