@@ -60,7 +60,7 @@ package struct WirePublisher: Sendable {
     /// current span (the step attempt's) in its headers.
     package func publish(_ result: StepResultMessage) async throws {
         let kind = WireMessageKind.stepResult(result.kind)
-        var properties = kind.properties(messageID: UUID(), timestamp: result.occurredAt)
+        var properties = kind.properties(messageID: UUID.random(), timestamp: result.occurredAt)
         if let current = ServiceContext.current { properties.headers.merge(WireTracing.headers(for: current)) { current, _ in current } }
         try await connection.publish(
             Array(try WireCoding.encode(result)),

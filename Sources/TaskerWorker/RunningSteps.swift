@@ -32,7 +32,7 @@ final class RunningSteps: Sendable {
     /// nothing to report).
     func run(_ dispatch: StepDispatch, _ body: @escaping @Sendable () async -> StepResultMessage) async -> StepResultMessage? {
         let key = Key(stepID: dispatch.stepID, attempt: dispatch.attempt)
-        let token = UUID()
+        let token = UUID.random()
         let (signal, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         let alreadyCancelled = state.withLock { state -> Bool in
             if state.cancelled.contains(key) { return true }

@@ -109,7 +109,7 @@ public struct StepResultLedger: Sendable {
     private let now: Date
     private let makeEventID: @Sendable () -> UUID
 
-    public init(steps: [Step], now: Date, makeEventID: @escaping @Sendable () -> UUID = { UUID() }) {
+    public init(steps: [Step], now: Date, makeEventID: @escaping @Sendable () -> UUID = { UUID.random() }) {
         self.steps = Dictionary(steps.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         self.now = now
         self.makeEventID = makeEventID

@@ -12,5 +12,5 @@ public struct WorkflowClock: Sendable {
     }
 
     /// The system clock and random (version 4) UUIDs.
-    public static let system = WorkflowClock(now: { Date() }, makeID: { UUID() })
+    public static let system = WorkflowClock(now: { Date() }, makeID: { UUID.random() })
 }

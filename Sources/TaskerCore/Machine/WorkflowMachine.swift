@@ -11,7 +11,7 @@ public struct WorkflowMachine: Sendable {
     public var now: Date
     public var makeEventID: @Sendable () -> UUID
 
-    public init(now: Date, makeEventID: @escaping @Sendable () -> UUID = { UUID() }) {
+    public init(now: Date, makeEventID: @escaping @Sendable () -> UUID = { UUID.random() }) {
         self.now = now
         self.makeEventID = makeEventID
     }
