@@ -43,7 +43,7 @@ public final class FinalizerService: Service, BootstrappedService {
     typealias Received = (delivery: AMQPDelivery, decoded: Result<StepResultMessage, WireDecodingError>)
 
     /// Decodes a delivery as it arrives; the key (its task's) picks its lane.
-    @Sendable static func decode(_ delivery: AMQPDelivery) -> (element: Received, key: UInt64?) {
+    @Sendable static func decode(_ delivery: AMQPDelivery) -> (element: Received, key: UInt64) {
         do {
             let message = try WireCoding.decode(StepResultMessage.self, from: Data(delivery.body))
             return ((delivery, .success(message)), message.taskID.laneKey)

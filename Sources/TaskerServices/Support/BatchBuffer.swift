@@ -2,44 +2,41 @@ internal import Synchronization
 
 /// A queue that hands out everything buffered at once (up to a limit), so a consumer that is
 /// busy with one batch finds the next one waiting: the batch size follows the load, one
-/// element when idle and many under pressure.
+/// element when idle and many under pressure. Several consumers may wait at once; each element
+/// goes to the consumer that waited longest.
 final class BatchBuffer<Element: Sendable>: Sendable {
     private struct State {
         var items: [Element] = []
         var finished = false
-        var waiter: CheckedContinuation<[Element]?, Never>?
+        var waiters: [CheckedContinuation<[Element]?, Never>] = []
     }
 
     private let state = Mutex(State())
 
-    /// Adds an element; wakes the waiting consumer. Ignored once finished.
+    /// Adds an element; wakes the consumer that waited longest. Ignored once finished.
     func append(_ element: Element) {
-        let resume: (CheckedContinuation<[Element]?, Never>, [Element])? = state.withLock { state in
+        let waiter: CheckedContinuation<[Element]?, Never>? = state.withLock { state in
             guard !state.finished else { return nil }
-            if let waiter = state.waiter {
-                state.waiter = nil
-                return (waiter, [element])
-            }
+            if !state.waiters.isEmpty { return state.waiters.removeFirst() }
             state.items.append(element)
             return nil
         }
-        if let (waiter, batch) = resume { waiter.resume(returning: batch) }
+        waiter?.resume(returning: [element])
     }
 
-    /// No more elements will be taken: a waiting consumer gets `nil`; buffered elements are dropped
+    /// No more elements will be taken: waiting consumers get `nil`; buffered elements are dropped
     /// (the caller returns them to their source, e.g. by closing the AMQP channel).
     func finish() {
-        let waiter: CheckedContinuation<[Element]?, Never>? = state.withLock { state in
+        let waiters: [CheckedContinuation<[Element]?, Never>] = state.withLock { state in
             state.finished = true
             state.items.removeAll()
-            defer { state.waiter = nil }
-            return state.waiter
+            defer { state.waiters.removeAll() }
+            return state.waiters
         }
-        waiter?.resume(returning: nil)
+        for waiter in waiters { waiter.resume(returning: nil) }
     }
 
     /// Up to `limit` buffered elements, waiting for at least one; `nil` once finished.
-    /// One consumer at a time.
     func next(limit: Int) async -> [Element]? {
         await withCheckedContinuation { continuation in
             let ready: [Element]?? = state.withLock { state in
@@ -50,8 +47,7 @@ final class BatchBuffer<Element: Sendable>: Sendable {
                     state.items.removeFirst(count)
                     return .some(batch)
                 }
-                precondition(state.waiter == nil, "BatchBuffer supports one consumer")
-                state.waiter = continuation
+                state.waiters.append(continuation)
                 return .none
             }
             if let ready { continuation.resume(returning: ready) }
