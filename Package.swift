@@ -46,6 +46,8 @@ let package = Package(
         .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0", traits: ["OTLPHTTP"]),
     ],
     targets: [
+        // MARK: Timers that share one sleeping task (database call deadlines, step timeouts). No dependencies.
+        .target(name: "TaskerTimers", swiftSettings: swiftSettings),
         // MARK: Pure domain: templates, DAG, state machines, readiness, backoff, finalization. No I/O.
         .target(
             name: "TaskerCore",
@@ -59,6 +61,7 @@ let package = Package(
         .target(
             name: "TaskerPostgres",
             dependencies: [
+                "TaskerTimers",
                 "TaskerCore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -97,6 +100,7 @@ let package = Package(
         .target(
             name: "TaskerWorker",
             dependencies: [
+                "TaskerTimers",
                 "TaskerCore",
                 "TaskerAMQP",
                 "TaskerWire",
@@ -291,6 +295,7 @@ let package = Package(
         .testTarget(
             name: "TaskerWorkerTests",
             dependencies: [
+                "TaskerTimers",
                 "TaskerCore",
                 "TaskerAMQP",
                 "TaskerWire",

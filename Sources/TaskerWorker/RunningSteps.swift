@@ -3,9 +3,9 @@ import Synchronization
 import TaskerCore
 
 /// The step attempts this worker is running, so that a ``StepCancellation`` can stop one:
-/// ``run(_:_:)`` runs a handler in a child task that ``cancel(_:)`` cancels. Attempts cancelled
-/// before their dispatch arrives are remembered (the most recent ``rememberedLimit``) and
-/// never started.
+/// ``run(_:_:)`` hands the attempt's body an ``AttemptCancellation`` that ``cancel(_:)``
+/// triggers (the body cancels its handler's task). Attempts cancelled before their dispatch
+/// arrives are remembered (the most recent ``rememberedLimit``) and never started.
 ///
 /// Cancelling is never needed for correctness: the step is already `cancelled` in the
 /// database, so a result that is reported anyway is ignored by the finalizer.
@@ -19,8 +19,8 @@ final class RunningSteps: Sendable {
     static let rememberedLimit = 1_000
 
     private struct State {
-        /// Running attempts, each with a signal per run (a redelivered dispatch may run twice).
-        var running: [Key: [UUID: AsyncStream<Void>.Continuation]] = [:]
+        /// Running attempts, each with a cancellation per run (a redelivered dispatch may run twice).
+        var running: [Key: [ObjectIdentifier: AttemptCancellation]] = [:]
         var cancelled: Set<Key> = []
         var cancelledOrder: [Key] = []
     }
@@ -29,50 +29,31 @@ final class RunningSteps: Sendable {
 
     /// Runs `body` (the attempt's execution) unless the attempt was cancelled; returns its
     /// result, or `nil` when the attempt was cancelled before or while it ran (then there is
-    /// nothing to report).
-    func run(_ dispatch: StepDispatch, _ body: @escaping @Sendable () async -> StepResultMessage) async -> StepResultMessage? {
+    /// nothing to report). `body` runs in the caller's task; it stops its work when the
+    /// cancellation it is given fires.
+    func run(_ dispatch: StepDispatch, _ body: (AttemptCancellation) async -> StepResultMessage) async -> StepResultMessage? {
         let key = Key(stepID: dispatch.stepID, attempt: dispatch.attempt)
-        let token = UUID.random()
-        let (signal, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let cancellation = AttemptCancellation()
+        let token = ObjectIdentifier(cancellation)
         let alreadyCancelled = state.withLock { state -> Bool in
             if state.cancelled.contains(key) { return true }
-            state.running[key, default: [:]][token] = continuation
+            state.running[key, default: [:]][token] = cancellation
             return false
         }
         if alreadyCancelled { return nil }
-        defer {
-            state.withLock { state in
-                state.running[key]?[token] = nil
-                if state.running[key]?.isEmpty == true { state.running[key] = nil }
-            }
-            continuation.finish()
+        let result = await body(cancellation)
+        state.withLock { state in
+            state.running[key]?[token] = nil
+            if state.running[key]?.isEmpty == true { state.running[key] = nil }
         }
-        return await withTaskGroup(of: StepResultMessage?.self) { group in
-            group.addTask { await body() }
-            group.addTask {
-                for await _ in signal { return nil }
-                return nil
-            }
-            var cancelled = false
-            while let next = await group.next() {
-                if let result = next {
-                    group.cancelAll()
-                    return cancelled ? nil : result
-                }
-                // The signal fired (or the worker itself is being cancelled): stop the handler
-                // and wait for it to return.
-                cancelled = cancelled || !Task.isCancelled
-                group.cancelAll()
-            }
-            return nil
-        }
+        return cancellation.isCancelled ? nil : result
     }
 
     /// Cancels the attempt if it runs here, and remembers it so that a dispatch arriving
     /// later is not started. Returns whether it was running.
     @discardableResult
     func cancel(_ key: Key) -> Bool {
-        let signals = state.withLock { state -> [AsyncStream<Void>.Continuation] in
+        let running = state.withLock { state -> [AttemptCancellation] in
             if state.cancelled.insert(key).inserted {
                 state.cancelledOrder.append(key)
                 if state.cancelledOrder.count > Self.rememberedLimit {
@@ -81,8 +62,8 @@ final class RunningSteps: Sendable {
             }
             return state.running[key].map { Array($0.values) } ?? []
         }
-        for signal in signals { signal.yield() }
-        return !signals.isEmpty
+        for cancellation in running { cancellation.cancel() }
+        return !running.isEmpty
     }
 
     /// How many attempts are running (for tests).

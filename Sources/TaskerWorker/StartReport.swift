@@ -1,45 +1,54 @@
 internal import Synchronization
 
-/// Whether a step's `step.started` report was sent: skipped when the handler finished before
-/// the report delay, otherwise published (or failed) before the result may go out.
+/// A step's `step.started` report: skipped when the handler finishes before the report delay,
+/// otherwise published (or failed) before the result may go out.
+///
+/// The delay is a timer of the shared `TimerQueue` that calls ``fire(_:)``; a step that
+/// finishes first costs no task and no publish.
 final class StartReport: Sendable {
     private enum Phase {
         case waiting
         case skipped
-        case publishing
-        case published
-        case failed(any Error)
+        /// The report's publish, and its error if it failed.
+        case publishing(Task<(any Error)?, Never>)
     }
 
     private let phase = Mutex(Phase.waiting)
 
-    /// The delay passed: returns `true` if the report should be published now.
-    func begin() -> Bool {
+    /// The delay passed: publishes the report with `publish`, unless the handler finished.
+    func fire(_ publish: @escaping @Sendable () async throws -> Void) {
         phase.withLock { phase in
-            guard case .waiting = phase else { return false }
-            phase = .publishing
-            return true
+            guard case .waiting = phase else { return }
+            phase = .publishing(Task {
+                do {
+                    try await publish()
+                    return nil
+                } catch {
+                    return error
+                }
+            })
         }
     }
 
-    func finish(failure: (any Error)?) {
-        phase.withLock { $0 = failure.map { .failed($0) } ?? .published }
-    }
-
-    /// The handler finished: returns `true` if the report had not started (it never will).
-    func skip() -> Bool {
-        phase.withLock { phase in
-            guard case .waiting = phase else { return false }
-            phase = .skipped
-            return true
+    /// The handler finished: no report is published from now on. Waits for one being published
+    /// (cancelling the caller cancels it), and returns why publishing it failed, if it did.
+    func finish() async -> (any Error)? {
+        let publishing = phase.withLock { phase -> Task<(any Error)?, Never>? in
+            switch phase {
+            case .waiting:
+                phase = .skipped
+                return nil
+            case .skipped:
+                return nil
+            case .publishing(let task):
+                return task
+            }
         }
-    }
-
-    /// Why publishing the report failed, if it did.
-    var failure: (any Error)? {
-        phase.withLock { phase in
-            if case .failed(let error) = phase { return error }
-            return nil
+        guard let publishing else { return nil }
+        return await withTaskCancellationHandler {
+            await publishing.value
+        } onCancel: {
+            publishing.cancel()
         }
     }
 }

@@ -1,6 +1,8 @@
 public import Foundation
 public import Logging
+internal import Synchronization
 public import TaskerCore
+internal import TaskerTimers
 
 /// Runs one step attempt and turns its outcome into the ``StepResultMessage`` to publish.
 ///
@@ -58,13 +60,19 @@ public struct StepExecutor: Sendable {
 
     /// Runs the handler for `dispatch` and returns the `step.completed` or `step.failed` message.
     ///
-    /// The handler runs in a child task raced against `timeoutSeconds` (no limit when it is not
-    /// positive); the loser is cancelled. A handler that ignores cancellation delays the
-    /// result until it returns, but its output is discarded after a timeout.
+    /// The handler runs in a task of its own, cancelled when `timeoutSeconds` pass (no limit
+    /// when it is not positive) or when this call's task is cancelled. A handler that ignores
+    /// cancellation delays the result until it returns, but its output is discarded after a
+    /// timeout.
     /// - Parameters:
     ///   - dispatch: The step attempt to run.
     ///   - logger: The base logger; the handler gets a copy with the step's metadata.
     public func execute(_ dispatch: StepDispatch, logger: Logger) async -> StepResultMessage {
+        await execute(dispatch, logger: logger, cancellation: nil)
+    }
+
+    /// ``execute(_:logger:)`` whose handler an operator can also cancel, through `cancellation`.
+    func execute(_ dispatch: StepDispatch, logger: Logger, cancellation: AttemptCancellation?) async -> StepResultMessage {
         let step = StepContext(dispatch: dispatch, logger: logger)
         let start = now()
         guard let handler = registry.handler(named: dispatch.handler) else {
@@ -76,7 +84,7 @@ public struct StepExecutor: Sendable {
                 errorClass: Self.unknownHandlerErrorClass
             )
         }
-        let outcome = await Self.run(handler, step: step, timeoutSeconds: dispatch.timeoutSeconds)
+        let outcome = await Self.run(handler, step: step, timeoutSeconds: dispatch.timeoutSeconds, cancellation: cancellation)
         switch outcome {
         case .value(let results):
             var message = result(.completed, dispatch, start: start)
@@ -114,30 +122,35 @@ public struct StepExecutor: Sendable {
         case timedOut
     }
 
-    /// Races the handler against a sleep of `timeoutSeconds`; the loser is cancelled.
-    private static func run(_ handler: any StepHandler, step: StepContext, timeoutSeconds: Double) async -> Outcome {
-        guard timeoutSeconds > 0, timeoutSeconds.isFinite else {
+    /// Runs the handler in a task of its own, which a timer of the shared ``TimerQueue`` (after
+    /// `timeoutSeconds`), `cancellation` and the cancellation of the caller's task cancel.
+    /// One task per attempt: no task group, no sleeping task for the timeout.
+    private static func run(
+        _ handler: any StepHandler, step: StepContext, timeoutSeconds: Double, cancellation: AttemptCancellation?
+    ) async -> Outcome {
+        let work = Task { () async -> Outcome in
             do { return .value(try await handler.handle(step)) } catch { return .error(error) }
         }
-        return await withTaskGroup(of: Outcome?.self) { group in
-            group.addTask {
-                do { return .value(try await handler.handle(step)) } catch { return .error(error) }
+        cancellation?.onCancel { work.cancel() }
+        let timedOut = TimeoutFlag()
+        let timer: TimerQueue.Timer? = timeoutSeconds > 0 && timeoutSeconds.isFinite
+            ? TimerQueue.shared.schedule(after: .seconds(timeoutSeconds)) {
+                timedOut.value.store(true, ordering: .sequentiallyConsistent)
+                work.cancel()
             }
-            group.addTask {
-                do {
-                    try await Task.sleep(for: .seconds(timeoutSeconds))
-                    return .timedOut
-                } catch {
-                    return nil  // cancelled: the handler finished first, or the worker is being cancelled
-                }
-            }
-            var outcome: Outcome?
-            while outcome == nil, let next = await group.next() {
-                outcome = next
-            }
-            group.cancelAll()
-            return outcome ?? .error(CancellationError())
+            : nil
+        let outcome = await withTaskCancellationHandler {
+            await work.value
+        } onCancel: {
+            work.cancel()
         }
+        if let timer { TimerQueue.shared.cancel(timer) }
+        return timedOut.value.load(ordering: .sequentiallyConsistent) ? .timedOut : outcome
+    }
+
+    /// Set by an attempt's timeout timer.
+    private final class TimeoutFlag: Sendable {
+        let value = Atomic(false)
     }
 
     // MARK: - Messages

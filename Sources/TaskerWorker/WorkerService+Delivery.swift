@@ -3,6 +3,7 @@ import Logging
 import TaskerAMQP
 import TaskerCore
 import TaskerWire
+import TaskerTimers
 import Tracing
 
 extension WorkerService {
@@ -46,30 +47,20 @@ extension WorkerService {
             ? self.logger.withStepMetadata(taskID: dispatch.taskID, stepID: dispatch.stepID, stepName: dispatch.stepName, attempt: dispatch.attempt)
             : self.logger
 
-        let report = StartReport()
         metrics.started(dispatch)
         let started = executor.started(dispatch)
-        // `step.started` goes out only if the step is still running after the delay; it is
-        // confirmed while the handler runs, and reaches the results queue before the result.
-        // The reporter is a task of its own that a fast step cancels without waiting for it:
-        // the result goes out without a hop through the reporter's wake-up.
-        let delay = configuration.startedReportDelay
-        let reporter = Task {
-            try? await Task.sleep(for: delay)
-            guard report.begin() else { return }
-            do {
-                try await publishing.publish(started)
-                report.finish(failure: nil)
-            } catch {
-                report.finish(failure: error)
-            }
+        // `step.started` goes out only if the step is still running after the delay (a timer of
+        // the shared queue: a fast step costs no task for it); it is confirmed while the handler
+        // runs, and reaches the results queue before the result.
+        let report = StartReport()
+        let reportTimer = TimerQueue.shared.schedule(after: configuration.startedReportDelay) {
+            report.fire { try await publishing.publish(started) }
         }
-        let result = await withTaskCancellationHandler {
-            await runningSteps.run(dispatch) { await self.executor.execute(dispatch, logger: self.logger) }
-        } onCancel: {
-            reporter.cancel()
+        let result = await runningSteps.run(dispatch) { cancellation in
+            await self.executor.execute(dispatch, logger: self.logger, cancellation: cancellation)
         }
-        if report.skip() { reporter.cancel() } else { await reporter.value }
+        TimerQueue.shared.cancel(reportTimer)
+        let reportFailure = await report.finish()
         guard let result else {
             // An operator cancelled the attempt (the step is `cancelled` in the database):
             // nothing to report.
@@ -77,7 +68,7 @@ extension WorkerService {
             acknowledge(delivery, logger: logger)
             return
         }
-        if let failure = report.failure {
+        if let failure = reportFailure {
             logger.debug("publishing step.started failed; step returned for redelivery", metadata: [LogKeys.error: "\(String(reflecting: failure))"])
             returnForRedelivery(delivery, logger: logger)
             return

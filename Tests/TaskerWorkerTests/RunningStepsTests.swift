@@ -9,11 +9,15 @@ import Testing
 /// Cancelling running attempts on request (``RunningSteps``), and the cancellation message on
 /// the wire. Pure: no broker (the pipeline tests cancel a real handler end to end).
 @Suite struct RunningStepsTests {
-    /// A body that sleeps until cancelled (or 30 s), and says whether it was cancelled.
-    static func sleeper(_ dispatch: StepDispatch, started: AsyncStream<Void>.Continuation) -> @Sendable () async -> StepResultMessage {
-        {
-            started.yield()
-            let cancelled = (try? await Task.sleep(for: .seconds(30))) == nil
+    /// A body whose work sleeps until cancelled (or 30 s), and says whether it was cancelled.
+    static func sleeper(_ dispatch: StepDispatch, started: AsyncStream<Void>.Continuation) -> @Sendable (AttemptCancellation) async -> StepResultMessage {
+        { cancellation in
+            let work = Task {
+                started.yield()
+                return (try? await Task.sleep(for: .seconds(30))) == nil
+            }
+            cancellation.onCancel { work.cancel() }
+            let cancelled = await work.value
             return StepResultMessage(
                 kind: cancelled ? .failed : .completed, taskID: dispatch.taskID, stepID: dispatch.stepID, stepName: dispatch.stepName,
                 attempt: dispatch.attempt, workerID: "w", occurredAt: Date())
@@ -39,7 +43,7 @@ import Testing
         let dispatch = makeDispatch()
         #expect(!running.cancel(.init(stepID: dispatch.stepID, attempt: 1)))
         let ran = Mutex(false)
-        let result = await running.run(dispatch) {
+        let result = await running.run(dispatch) { _ in
             ran.withLock { $0 = true }
             return StepResultMessage(
                 kind: .completed, taskID: dispatch.taskID, stepID: dispatch.stepID, stepName: "a", attempt: 1, workerID: "w", occurredAt: Date())
@@ -51,7 +55,7 @@ import Testing
     @Test func anAttemptNobodyCancelledReturnsItsResult() async {
         let running = RunningSteps()
         let dispatch = makeDispatch()
-        let result = await running.run(dispatch) {
+        let result = await running.run(dispatch) { _ in
             StepResultMessage(
                 kind: .completed, taskID: dispatch.taskID, stepID: dispatch.stepID, stepName: "a", attempt: 1, workerID: "w", occurredAt: Date())
         }
@@ -64,7 +68,7 @@ import Testing
         let first = makeDispatch()
         running.cancel(.init(stepID: first.stepID, attempt: 1))
         for _ in 0..<RunningSteps.rememberedLimit { running.cancel(.init(stepID: UUID(), attempt: 1)) }
-        let result = await running.run(first) {
+        let result = await running.run(first) { _ in
             StepResultMessage(kind: .completed, taskID: first.taskID, stepID: first.stepID, stepName: "a", attempt: 1, workerID: "w", occurredAt: Date())
         }
         #expect(result != nil, "forgotten: it runs (and its result would be ignored by the finalizer)")

@@ -1,4 +1,5 @@
 internal import Synchronization
+internal import TaskerTimers
 
 /// A database call that did not finish in time. The call was cancelled and abandoned: its
 /// transaction commits or rolls back on its own, which the callers' idempotent writes allow.
@@ -15,7 +16,8 @@ public struct DatabaseTimeout: Error, Sendable, CustomStringConvertible {
 /// A structured race (a task group) would wait for a child that never returns, which is exactly
 /// the hang this guards against; so the operation runs in its own task, and the caller is
 /// resumed by whichever finishes first: the operation, the timer, or the caller's cancellation.
-/// The loser is cancelled and not awaited.
+/// The loser is cancelled and not awaited. The timer is one of the process's shared
+/// ``TimerQueue`` (a lock and a heap entry, not a sleeping task per call).
 package enum Deadline {
     package static func run<Result: Sendable>(
         _ timeout: Duration,
@@ -29,8 +31,7 @@ package enum Deadline {
                 let work = Task {
                     do { race.finish(.success(try await body())) } catch { race.finish(.failure(error)) }
                 }
-                let timer = Task {
-                    try? await Task.sleep(for: timeout)
+                let timer = TimerQueue.shared.schedule(after: timeout) {
                     race.finish(.failure(DatabaseTimeout(operation: operation, timeout: timeout)))
                 }
                 race.attach(work: work, timer: timer)
@@ -47,7 +48,7 @@ private final class Race<Result: Sendable>: Sendable {
         var continuation: CheckedContinuation<Result, any Error>?
         var outcome: Swift.Result<Result, any Error>?
         var work: Task<Void, Never>?
-        var timer: Task<Void, Never>?
+        var timer: TimerQueue.Timer?
     }
 
     private let state = Mutex(State())
@@ -61,18 +62,21 @@ private final class Race<Result: Sendable>: Sendable {
         if let early { continuation.resume(with: early) }
     }
 
-    func attach(work: Task<Void, Never>, timer: Task<Void, Never>) {
+    func attach(work: Task<Void, Never>, timer: TimerQueue.Timer) {
         let finished = state.withLock { state in
             state.work = work
             state.timer = timer
             return state.outcome != nil
         }
-        if finished { work.cancel(); timer.cancel() }
+        if finished {
+            work.cancel()
+            TimerQueue.shared.cancel(timer)
+        }
     }
 
     /// Resumes the caller with `outcome` unless it was resumed already; cancels the other tasks.
     func finish(_ outcome: Swift.Result<Result, any Error>) {
-        let (continuation, work, timer): (CheckedContinuation<Result, any Error>?, Task<Void, Never>?, Task<Void, Never>?) =
+        let (continuation, work, timer): (CheckedContinuation<Result, any Error>?, Task<Void, Never>?, TimerQueue.Timer?) =
             state.withLock { state in
                 guard state.outcome == nil else { return (nil, nil, nil) }
                 state.outcome = outcome
@@ -80,7 +84,7 @@ private final class Race<Result: Sendable>: Sendable {
                 return (state.continuation, state.work, state.timer)
             }
         work?.cancel()
-        timer?.cancel()
+        if let timer { TimerQueue.shared.cancel(timer) }
         continuation?.resume(with: outcome)
     }
 }
