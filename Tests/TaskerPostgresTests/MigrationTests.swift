@@ -65,20 +65,23 @@ import TaskerPostgres
     }
 
     /// The hot path's functions plan once per session and never with sequential scans
-    /// (migrations 0014, 0015; docs/performance.md says why), and the old write call is gone.
+    /// (migrations 0014, 0015, 0017; docs/performance.md says why), and the old write calls are gone.
     @Test func hotFunctionsRunWithCachedIndexPlans() async throws {
         try await withFreshDatabase { client, _ in
             try await PostgresMigrator(client: client, logger: testLogger).migrate(try Migration.load(from: TestPaths.migrations))
             let rows = try await client.query(
                 """
                 SELECT proname::text, pronargs::int, array_to_string(proconfig, ',') FROM pg_proc
-                WHERE proname IN ('tasker_apply_batch', 'tasker_lock_batch', 'tasker_create_tasks', 'tasker_dispatch_document')
+                WHERE proname IN ('tasker_apply_batch', 'tasker_lock_batch', 'tasker_read_batch', 'tasker_create_tasks',
+                                  'tasker_dispatch_document')
                 ORDER BY 1
                 """, logger: testLogger)
             var functions: [(String, Int, String?)] = []
             for try await row in rows.decode((String, Int, String?).self) { functions.append(row) }
-            #expect(functions.map(\.0) == ["tasker_apply_batch", "tasker_create_tasks", "tasker_dispatch_document", "tasker_lock_batch"])
-            #expect(functions.first?.1 == 33, "one write call, the one of migration 0015")
+            #expect(functions.map(\.0) == [
+                "tasker_apply_batch", "tasker_create_tasks", "tasker_dispatch_document", "tasker_lock_batch", "tasker_read_batch",
+            ])
+            #expect(functions.first?.1 == 35, "one write call, the one of migration 0017")
             for (name, _, settings) in functions {
                 #expect(settings == "plan_cache_mode=force_generic_plan,enable_seqscan=off", "\(name): \(settings ?? "no settings")")
             }

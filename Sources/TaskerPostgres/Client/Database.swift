@@ -97,6 +97,19 @@ public final class Database: Service, Sendable {
         }
     }
 
+    /// Runs `body` on one leased connection within ``callTimeout``, on the connection's event
+    /// loop (``EventLoopTaskExecutor``), outside any explicit transaction: each of its
+    /// statements commits on its own.
+    public func onConnectionLoop<Result: Sendable>(
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        try await call("connection") { client in
+            try await client.withConnection { connection in
+                try await withTaskExecutorPreference(EventLoopTaskExecutor(connection.eventLoop)) { try await body(connection) }
+            }
+        }
+    }
+
     /// Runs `body` on one leased connection within ``callTimeout``.
     public func withConnection<Result: Sendable>(
         _ body: @escaping @Sendable (PostgresConnection) async throws -> Result

@@ -7,6 +7,8 @@ internal import Metrics
 ///   could not be reached, `timeout`: the call missed ``Database/callTimeout``).
 /// - `tasker.db.timeouts` (counter), dimension `operation`: calls that missed their deadline.
 /// - `tasker.db.ready` (gauge): 1 while the last call or probe succeeded, 0 otherwise.
+/// - `tasker.db.stale_batches` (counter): optimistic finalizer batches whose write call found a
+///   task changed since their read, and that ran again with locks (``StaleBatch``).
 enum DatabaseMetrics {
     static func call(_ operation: String, outcome: String, started: ContinuousClock.Instant) {
         Timer(label: "tasker.db.call.duration", dimensions: [("operation", operation), ("outcome", outcome)])
@@ -20,6 +22,11 @@ enum DatabaseMetrics {
             Counter(label: "tasker.db.timeouts", dimensions: [("operation", operation)]).increment(by: 0)
         }
         Gauge(label: "tasker.db.ready").record(0)
+        Counter(label: "tasker.db.stale_batches").increment(by: 0)
+    }
+
+    static func staleBatch() {
+        Counter(label: "tasker.db.stale_batches").increment()
     }
 
     static func ready(_ ready: Bool) {

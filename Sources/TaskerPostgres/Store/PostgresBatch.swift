@@ -3,12 +3,16 @@ internal import Logging
 internal import PostgresNIO
 internal import TaskerCore
 
-/// One batch of ``WorkflowMachine`` in a PostgreSQL transaction: the production
-/// ``WorkflowDriver``. It locks rows in a fixed order (tasks, then steps, then children, each
-/// in id order), so concurrent finalizers serialise per task and cannot deadlock, and applies
-/// effects with a fixed number of statements whatever the batch size. The messages that
-/// announce the effects are written to the outbox by the same call, and accumulate in
-/// ``outbox`` for the caller to publish after the commit.
+/// One batch of ``WorkflowMachine`` in PostgreSQL: the production ``WorkflowDriver``.
+///
+/// A locking batch runs in a transaction: it locks rows in a fixed order (tasks, then steps,
+/// then children, each in id order), so concurrent finalizers serialise per task and cannot
+/// deadlock. An optimistic batch (``init(store:optimisticOn:now:deleting:)``) runs outside any
+/// explicit transaction: it reads the same rows without locks, with their tasks' versions, and
+/// its write call (one statement, atomic on its own) locks the tasks and refuses to write if
+/// one changed since (``StaleBatch``). Either applies effects with a fixed number of statements
+/// whatever the batch size. The messages that announce the effects are written to the outbox
+/// by the same call, and accumulate in ``outbox`` for the caller to publish after the commit.
 struct PostgresBatch: WorkflowDriver {
     let store: PostgresStore
     let connection: PostgresConnection
@@ -18,6 +22,10 @@ struct PostgresBatch: WorkflowDriver {
     let committing: PostgresTransaction?
     /// Whether the write call carried the `COMMIT`.
     private(set) var committed = false
+    /// Whether the batch reads without locks and guards its write with the tasks' versions.
+    let optimistic: Bool
+    /// The versions an optimistic batch read its tasks at.
+    private var readVersions: [UUID: Int64] = [:]
     /// The batch's time: dispatch deadlines and event times.
     let now: Date
     /// Published outbox rows (of earlier batches) that this batch deletes with its writes.
@@ -38,6 +46,7 @@ struct PostgresBatch: WorkflowDriver {
         self.store = store
         self.connection = connection
         self.committing = nil
+        self.optimistic = false
         self.now = now
         self.deleting = deleting
     }
@@ -47,6 +56,19 @@ struct PostgresBatch: WorkflowDriver {
         self.store = store
         self.connection = transaction.connection
         self.committing = transaction
+        self.optimistic = false
+        self.now = now
+        self.deleting = deleting
+    }
+
+    /// An optimistic batch on `connection`, outside any transaction: each statement commits on
+    /// its own, and the write call throws a ``StaleBatch`` error, writing nothing, when a task
+    /// changed after the batch read it.
+    init(store: PostgresStore, optimisticOn connection: PostgresConnection, now: Date, deleting: [Int64] = []) {
+        self.store = store
+        self.connection = connection
+        self.committing = nil
+        self.optimistic = true
         self.now = now
         self.deleting = deleting
     }
@@ -62,13 +84,22 @@ struct PostgresBatch: WorkflowDriver {
         let taskIDs = Array(Set(reports.map(\.taskID)))
         let stepIDs = Array(Set(reports.map(\.stepID)))
         let completing = Array(Set(reports.filter { $0.kind == .completed }.map(\.stepID)))
-        let rows = try await connection.execute(
-            LockBatchStatement(tasks: taskIDs, steps: stepIDs, completedSteps: completing), logger: logger)
+        var rows: [LockBatchStatement.Row] = []
+        if optimistic {
+            let read = ReadBatchStatement(tasks: taskIDs, steps: stepIDs, completedSteps: completing)
+            for try await row in try await connection.execute(read, logger: logger) {
+                if row.0 == 0 { readVersions[row.1] = row.15 }
+                rows.append((row.0, row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8, row.9, row.10, row.11, row.12, row.13, row.14))
+            }
+        } else {
+            let lock = LockBatchStatement(tasks: taskIDs, steps: stepIDs, completedSteps: completing)
+            for try await row in try await connection.execute(lock, logger: logger) { rows.append(row) }
+        }
         var tasks: [WorkflowSnapshot.Task] = []
         var steps: [StepResultLedger.Step] = []
         var children: [UUID: [UUID]] = [:]
         var childRows: [WorkflowSnapshot.Child] = []
-        for try await row in rows {
+        for row in rows {
             switch row.0 {
             case 0:
                 tasks.append(.init(
@@ -143,7 +174,7 @@ struct PostgresBatch: WorkflowDriver {
         var outboxRow: Int64?
         let call = ApplyBatchStatement(
             rows: rows, transitions: transitions, unfinishedParents: effects.unfinishedParents,
-            taskMoves: effects.taskMoves, messages: batchMessages, deletedOutbox: deleting)
+            taskMoves: effects.taskMoves, messages: batchMessages, deletedOutbox: deleting, readVersions: readVersions)
         precondition(!committed, "a committing batch writes once")
         if let committing {
             let rows = try await committing.queryAndCommit(PostgresQuery(unsafeSQL: ApplyBatchStatement.sql, binds: try call.makeBindings()))

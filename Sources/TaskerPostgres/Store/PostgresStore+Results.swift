@@ -12,22 +12,49 @@ extension PostgresStore {
         public var outbox: [OutboxEntry]
     }
 
-    /// Records a batch of workers' reports in one transaction with a fixed number of statements,
-    /// whatever the batch size: the steps' transitions, the children that became viable
-    /// (dispatched), and the completion or failure of the tasks they finish.
+    /// Records a batch of workers' reports with a fixed number of statements, whatever the batch
+    /// size: the steps' transitions, the children that became viable (dispatched), and the
+    /// completion or failure of the tasks they finish.
     ///
     /// A duplicate or stale report (another attempt, a step already past that state) is ignored
-    /// and changes nothing, so redelivered messages are harmless. The tasks concerned are locked
-    /// first, in id order: concurrent finalizers serialise per task and cannot deadlock.
+    /// and changes nothing, so redelivered messages are harmless.
+    ///
+    /// The batch runs optimistically first (``PostgresBatch/init(store:optimisticOn:now:deleting:)``):
+    /// two statements, the read and the write call, with no transaction around them. When a task
+    /// changed between the two (another finalizer, the reenqueuer or an operator wrote to it),
+    /// the write call writes nothing, and the batch runs again in a transaction that locks the
+    /// tasks concerned first, in id order: concurrent finalizers serialise per task and cannot
+    /// deadlock.
     public func recordResults(_ results: [StepResultMessage], now: Date) async throws -> BatchRecording {
-        try await inBatchTransaction { transaction, deleting in
-            var batch = PostgresBatch(store: self, committing: transaction, now: now, deleting: deleting)
-            var generator = SystemRandomNumberGenerator()
-            let effects = try await machine(at: now).recordResults(results, with: &batch, using: &generator)
-            try await batch.finish()
-            return BatchRecording(
-                outcomes: effects.outcomes, finishedTasks: effects.finishedTasks,
-                outbox: batch.outbox)
+        do {
+            return try await recordOptimistically(results, now: now)
+        } catch where StaleBatch.matches(error) {
+            DatabaseMetrics.staleBatch()
+            logger.debug("a task changed after the batch read it; recording with locks")
         }
+        return try await inBatchTransaction { transaction, deleting in
+            var batch = PostgresBatch(store: self, committing: transaction, now: now, deleting: deleting)
+            return try await record(results, with: &batch, now: now)
+        }
+    }
+
+    private func recordOptimistically(_ results: [StepResultMessage], now: Date) async throws -> BatchRecording {
+        let deleting = publishedOutbox.take()
+        do {
+            return try await database.onConnectionLoop { connection in
+                var batch = PostgresBatch(store: self, optimisticOn: connection, now: now, deleting: deleting)
+                return try await record(results, with: &batch, now: now)
+            }
+        } catch {
+            publishedOutbox.add(deleting)
+            throw error
+        }
+    }
+
+    private func record(_ results: [StepResultMessage], with batch: inout PostgresBatch, now: Date) async throws -> BatchRecording {
+        var generator = SystemRandomNumberGenerator()
+        let effects = try await machine(at: now).recordResults(results, with: &batch, using: &generator)
+        try await batch.finish()
+        return BatchRecording(outcomes: effects.outcomes, finishedTasks: effects.finishedTasks, outbox: batch.outbox)
     }
 }
