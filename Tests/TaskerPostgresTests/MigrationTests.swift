@@ -65,7 +65,7 @@ import TaskerPostgres
     }
 
     /// The hot path's functions plan once per session and never with sequential scans
-    /// (migrations 0014, 0015, 0017; docs/performance.md says why), and the old write calls are gone.
+    /// (migrations 0014, 0015, 0017, 0018; docs/performance.md says why), and the old write calls are gone.
     @Test func hotFunctionsRunWithCachedIndexPlans() async throws {
         try await withFreshDatabase { client, _ in
             try await PostgresMigrator(client: client, logger: testLogger).migrate(try Migration.load(from: TestPaths.migrations))
@@ -73,13 +73,14 @@ import TaskerPostgres
                 """
                 SELECT proname::text, pronargs::int, array_to_string(proconfig, ',') FROM pg_proc
                 WHERE proname IN ('tasker_apply_batch', 'tasker_lock_batch', 'tasker_read_batch', 'tasker_create_tasks',
-                                  'tasker_dispatch_document')
+                                  'tasker_dispatch_document', 'tasker_start_batch')
                 ORDER BY 1
                 """, logger: testLogger)
             var functions: [(String, Int, String?)] = []
             for try await row in rows.decode((String, Int, String?).self) { functions.append(row) }
             #expect(functions.map(\.0) == [
                 "tasker_apply_batch", "tasker_create_tasks", "tasker_dispatch_document", "tasker_lock_batch", "tasker_read_batch",
+                "tasker_start_batch",
             ])
             #expect(functions.first?.1 == 35, "one write call, the one of migration 0017")
             for (name, _, settings) in functions {

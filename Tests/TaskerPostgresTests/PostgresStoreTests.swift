@@ -72,6 +72,8 @@ import TaskerPostgres
             let other = try plan(twoRoots, context: ["even_number": 4])
             let orphan = try plan(unregistered)
 
+            // The one-call start (migration 0018) refuses this batch, writing nothing (were `first`
+            // stored by it, the transaction that follows would find it a duplicate of itself).
             let batch = try await store.startTasks([first, sameIdentity, other, orphan], now: now)
             let creations = batch.creations.map { $0.map { [$0.taskID.uuidString, "\($0.duplicate)"] } }
             #expect(creations == [

@@ -30,6 +30,13 @@ struct ApplyBatchStatement: PostgresPreparedStatement {
     var readVersions: [UUID: Int64] = [:]
 
     func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 35)
+        appendBindings(to: &bindings)
+        return bindings
+    }
+
+    /// Appends the call's 35 arguments, in order.
+    func appendBindings(to bindings: inout PostgresBindings) {
         // Every task the call changes (named by an audit row or a task move) gets a new
         // `lock_version`, which optimistic batches check (migration 0017), with how its step
         // counts move: zero for a retry's waiting_for_retry → enqueued, say.
@@ -42,7 +49,6 @@ struct ApplyBatchStatement: PostgresPreparedStatement {
         let changed = Set(rows.map(\.id))
         let children = unfinishedParents.keys.filter { !changed.contains($0) }
 
-        var bindings = PostgresBindings(capacity: 35)
         bindings.append(rows.map(\.id))
         bindings.append(rows.map(\.state.rawValue))
         bindings.append(rows.map { Int64($0.attempts) })
@@ -79,7 +85,6 @@ struct ApplyBatchStatement: PostgresPreparedStatement {
         let guarded = Array(readVersions.keys)
         bindings.append(guarded)
         bindings.append(guarded.map { readVersions[$0]! })
-        return bindings
     }
 
     func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Int64?.self) }

@@ -30,12 +30,18 @@ struct CreateTasksStatement: PostgresPreparedStatement {
     }
 
     func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 30)
+        appendBindings(to: &bindings)
+        return bindings
+    }
+
+    /// Appends the call's 30 arguments, in order.
+    func appendBindings(to bindings: inout PostgresBindings) {
         let steps = plans.flatMap { plan in plan.steps.map { (task: plan.taskID, step: $0) } }
         var parentCounts: [UUID: Int] = [:]
         for plan in plans { for edge in plan.edges { parentCounts[edge.child, default: 0] += 1 } }
         let edges = plans.flatMap { plan in plan.edges.map { (task: plan.taskID, parent: $0.parent, child: $0.child) } }
 
-        var bindings = PostgresBindings(capacity: 30)
         bindings.append(plans.map(\.taskID))
         bindings.append(plans.map(\.template.namespace))
         bindings.append(plans.map(\.template.name))
@@ -66,7 +72,6 @@ struct CreateTasksStatement: PostgresPreparedStatement {
         bindings.append(edges.map(\.task))
         bindings.append(edges.map(\.parent))
         bindings.append(edges.map(\.child))
-        return bindings
     }
 
     func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }

@@ -16,14 +16,25 @@ internal import TaskerCore
 struct PostgresBatch: WorkflowDriver {
     let store: PostgresStore
     let connection: PostgresConnection
-    /// When set, the write call of ``apply(_:)`` is the transaction's last statement and carries
-    /// its `COMMIT` (``PostgresTransaction/queryAndCommit(_:)``): the flow that uses the batch
-    /// runs nothing in the transaction after it.
-    let committing: PostgresTransaction?
-    /// Whether the write call carried the `COMMIT`.
+    /// How the batch reads and writes.
+    enum Mode {
+        /// In a transaction the caller commits.
+        case inTransaction
+        /// In `transaction`, whose last statement is the write call of ``apply(_:)``, which
+        /// carries the `COMMIT` (``PostgresTransaction/queryAndCommit(_:)``): the flow that uses
+        /// the batch runs nothing in the transaction after it.
+        case committing(PostgresTransaction)
+        /// Outside any transaction: reads without locks, and the write call checks the tasks'
+        /// versions (``StaleBatch``).
+        case optimistic
+        /// Outside any transaction, for new tasks: the write call creates them too, and fails
+        /// (``StaleBatch``) if one of them was not stored.
+        case creating(CreateTasksStatement)
+    }
+
+    let mode: Mode
+    /// Whether the write call carried the `COMMIT` (or was a transaction of its own).
     private(set) var committed = false
-    /// Whether the batch reads without locks and guards its write with the tasks' versions.
-    let optimistic: Bool
     /// The versions an optimistic batch read its tasks at.
     private var readVersions: [UUID: Int64] = [:]
     /// The batch's time: dispatch deadlines and event times.
@@ -43,32 +54,25 @@ struct PostgresBatch: WorkflowDriver {
 
     /// A batch whose statements run on `connection`; the caller commits.
     init(store: PostgresStore, connection: PostgresConnection, now: Date, deleting: [Int64] = []) {
-        self.store = store
-        self.connection = connection
-        self.committing = nil
-        self.optimistic = false
-        self.now = now
-        self.deleting = deleting
+        self.init(store: store, connection: connection, mode: .inTransaction, now: now, deleting: deleting)
     }
 
     /// A batch in `transaction` whose write call is the transaction's last statement.
     init(store: PostgresStore, committing transaction: PostgresTransaction, now: Date, deleting: [Int64] = []) {
-        self.store = store
-        self.connection = transaction.connection
-        self.committing = transaction
-        self.optimistic = false
-        self.now = now
-        self.deleting = deleting
+        self.init(store: store, connection: transaction.connection, mode: .committing(transaction), now: now, deleting: deleting)
     }
 
     /// An optimistic batch on `connection`, outside any transaction: each statement commits on
     /// its own, and the write call throws a ``StaleBatch`` error, writing nothing, when a task
     /// changed after the batch read it.
     init(store: PostgresStore, optimisticOn connection: PostgresConnection, now: Date, deleting: [Int64] = []) {
+        self.init(store: store, connection: connection, mode: .optimistic, now: now, deleting: deleting)
+    }
+
+    init(store: PostgresStore, connection: PostgresConnection, mode: Mode, now: Date, deleting: [Int64]) {
         self.store = store
         self.connection = connection
-        self.committing = nil
-        self.optimistic = true
+        self.mode = mode
         self.now = now
         self.deleting = deleting
     }
@@ -85,7 +89,7 @@ struct PostgresBatch: WorkflowDriver {
         let stepIDs = Array(Set(reports.map(\.stepID)))
         let completing = Array(Set(reports.filter { $0.kind == .completed }.map(\.stepID)))
         var rows: [LockBatchStatement.Row] = []
-        if optimistic {
+        if case .optimistic = mode {
             let read = ReadBatchStatement(tasks: taskIDs, steps: stepIDs, completedSteps: completing)
             for try await row in try await connection.execute(read, logger: logger) {
                 if row.0 == 0 { readVersions[row.1] = row.15 }
@@ -169,18 +173,28 @@ struct PostgresBatch: WorkflowDriver {
                 batchMessages.append(try OutboundMessage.event(enqueued, topology: store.topology))
             }
         }
-        if rows.isEmpty && effects.unfinishedParents.isEmpty && effects.taskMoves.isEmpty && batchMessages.isEmpty
-            && deleting.isEmpty { return }
+        if case .creating = mode {
+            // The write call also creates the tasks: it always runs.
+        } else if rows.isEmpty && effects.unfinishedParents.isEmpty && effects.taskMoves.isEmpty && batchMessages.isEmpty
+            && deleting.isEmpty {
+            return
+        }
         var outboxRow: Int64?
         let call = ApplyBatchStatement(
             rows: rows, transitions: transitions, unfinishedParents: effects.unfinishedParents,
             taskMoves: effects.taskMoves, messages: batchMessages, deletedOutbox: deleting, readVersions: readVersions)
-        precondition(!committed, "a committing batch writes once")
-        if let committing {
-            let rows = try await committing.queryAndCommit(PostgresQuery(unsafeSQL: ApplyBatchStatement.sql, binds: try call.makeBindings()))
+        precondition(!committed, "a batch that commits writes once")
+        switch mode {
+        case .committing(let transaction):
+            let rows = try await transaction.queryAndCommit(PostgresQuery(unsafeSQL: ApplyBatchStatement.sql, binds: try call.makeBindings()))
             committed = true
             outboxRow = try rows.first.flatMap { try $0.decode(Int64?.self) }
-        } else {
+        case .creating(let create):
+            for try await row in try await connection.execute(StartBatchStatement(create: create, apply: call), logger: logger) {
+                outboxRow = row
+            }
+            committed = true
+        case .inTransaction, .optimistic:
             for try await row in try await connection.execute(call, logger: logger) { outboxRow = row }
         }
         deleting = []
