@@ -64,6 +64,13 @@ public enum WireCoding {
     /// Encodes a message body: its canonical JSON (keys sorted, no whitespace), built with
     /// ``JSONValueEncoder``, dates as ``WireTimestamp`` text.
     public static func encode(_ value: some Encodable) throws -> Data {
+        if let direct = value as? any DirectWireEncodable, let tree = direct.wireValue { return tree.canonicalData() }
+        return try encodeThroughCodable(value)
+    }
+
+    /// ``encode(_:)`` through the `Encodable` conformance, as every message but the hot ones
+    /// (``DirectWireEncodable``) is encoded.
+    package static func encodeThroughCodable(_ value: some Encodable) throws -> Data {
         try treeEncoder.encode(value).canonicalData()
     }
 
@@ -72,6 +79,12 @@ public enum WireCoding {
 
     /// Dates given as seconds since 1970 must fall in years 1 to 9999, like the ISO 8601 form.
     static let datesInSeconds: ClosedRange<Double> = -62_135_596_800...253_402_300_799
+
+    /// Decodes a parsed body through the `Decodable` conformance, as every message but the hot
+    /// ones (``DirectWireDecodable``) is decoded; no limits are checked.
+    package static func decodeThroughCodable<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
+        try treeDecoder.decode(type, from: try JSONParser.parse(data))
+    }
 
     /// Decodes a message body, turning decoding errors into one readable line.
     ///
@@ -91,7 +104,14 @@ public enum WireCoding {
         }
         let value: T
         do {
-            value = try treeDecoder.decode(type, from: try JSONParser.parse(data))
+            let parsed = try JSONParser.parse(data)
+            if let direct = T.self as? any DirectWireDecodable.Type, let members = parsed.objectValue,
+                let message = direct.init(wireMembers: members) as? T
+            {
+                value = message
+            } else {
+                value = try treeDecoder.decode(type, from: parsed)
+            }
         } catch let error as JSONValue.ParseError {
             throw WireDecodingError(reason: "malformed JSON: \(error.reason)")
         } catch let error as DecodingError {
