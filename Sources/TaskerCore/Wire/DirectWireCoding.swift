@@ -1,4 +1,4 @@
-public import Foundation
+internal import Foundation
 
 /// A wire message that builds its JSON value itself: the value its `Encodable` conformance
 /// builds through ``JSONValueEncoder``, without the containers (the hot messages of the

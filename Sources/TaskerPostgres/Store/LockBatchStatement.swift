@@ -1,5 +1,28 @@
 internal import Foundation
 internal import PostgresNIO
+internal import TaskerCore
+
+/// What a batch of reports reads, as the finalizer's statements take it: the tasks, the reported
+/// steps, and the steps reported completed (whose children are read).
+struct BatchRowKeys {
+    var tasks: [UUID]
+    var steps: [UUID]
+    var completedSteps: [UUID]
+
+    init(_ reports: [StepResultMessage]) {
+        tasks = Array(Set(reports.map(\.taskID)))
+        steps = Array(Set(reports.map(\.stepID)))
+        completedSteps = Array(Set(reports.filter { $0.kind == .completed }.map(\.stepID)))
+    }
+
+    func makeBindings() -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 3)
+        bindings.append(tasks)
+        bindings.append(steps)
+        bindings.append(completedSteps)
+        return bindings
+    }
+}
 
 /// Locks and loads what a batch of reports needs, in one call of `tasker_lock_batch`
 /// (migration 0014, where the order of the locks and the rows it returns are described): the
@@ -13,17 +36,9 @@ struct LockBatchStatement: PostgresPreparedStatement {
     static let sql = "SELECT * FROM tasker_lock_batch($1::uuid[], $2::uuid[], $3::uuid[])"
     typealias Row = (Int, UUID, UUID?, String, String, Int, Int, Int, Int, Bool, Double, Double, Double, Double, String?)
 
-    var tasks: [UUID]
-    var steps: [UUID]
-    var completedSteps: [UUID]
+    var keys: BatchRowKeys
 
-    func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 3)
-        bindings.append(tasks)
-        bindings.append(steps)
-        bindings.append(completedSteps)
-        return bindings
-    }
+    func makeBindings() throws -> PostgresBindings { keys.makeBindings() }
 
     func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
 }

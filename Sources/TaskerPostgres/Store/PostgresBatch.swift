@@ -85,18 +85,16 @@ struct PostgresBatch: WorkflowDriver {
     /// join has or how wide the task is. Sort keys are left at 0: the insert adds the stored
     /// maximum, read after the locks are held.
     mutating func loadSnapshot(for reports: [StepResultMessage]) async throws -> WorkflowSnapshot {
-        let taskIDs = Array(Set(reports.map(\.taskID)))
-        let stepIDs = Array(Set(reports.map(\.stepID)))
-        let completing = Array(Set(reports.filter { $0.kind == .completed }.map(\.stepID)))
+        let keys = BatchRowKeys(reports)
         var rows: [LockBatchStatement.Row] = []
         if case .optimistic = mode {
-            let read = ReadBatchStatement(tasks: taskIDs, steps: stepIDs, completedSteps: completing)
+            let read = ReadBatchStatement(keys: keys)
             for try await row in try await connection.execute(read, logger: logger) {
                 if row.0 == 0 { readVersions[row.1] = row.15 }
                 rows.append((row.0, row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8, row.9, row.10, row.11, row.12, row.13, row.14))
             }
         } else {
-            let lock = LockBatchStatement(tasks: taskIDs, steps: stepIDs, completedSteps: completing)
+            let lock = LockBatchStatement(keys: keys)
             for try await row in try await connection.execute(lock, logger: logger) { rows.append(row) }
         }
         var tasks: [WorkflowSnapshot.Task] = []

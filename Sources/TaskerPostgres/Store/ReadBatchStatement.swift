@@ -8,17 +8,9 @@ struct ReadBatchStatement: PostgresPreparedStatement {
     static let sql = "SELECT * FROM tasker_read_batch($1::uuid[], $2::uuid[], $3::uuid[])"
     typealias Row = (Int, UUID, UUID?, String, String, Int, Int, Int, Int, Bool, Double, Double, Double, Double, String?, Int64)
 
-    var tasks: [UUID]
-    var steps: [UUID]
-    var completedSteps: [UUID]
+    var keys: BatchRowKeys
 
-    func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 3)
-        bindings.append(tasks)
-        bindings.append(steps)
-        bindings.append(completedSteps)
-        return bindings
-    }
+    func makeBindings() throws -> PostgresBindings { keys.makeBindings() }
 
     func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
 }
