@@ -90,9 +90,17 @@ struct PipelineBenchCommand: AsyncParsableCommand {
             let runner = BenchRunner(client: client, store: store, amqp: pipeline.amqp, topology: pipeline.topology, namespace: namespace, logger: logger)
             if selected.contains("throughput") {
                 if warmup > 0 { _ = try await runner.throughput(tasks: warmup) }
+                let cpuBefore = MachineCPU.now()
                 let result = try await runner.throughput(tasks: tasks)
+                let cpuAfter = MachineCPU.now()
                 table.add("throughput: tasks/s (\(tasks) diamonds, \(workers) workers, \(max(1, finalizers)) finalizer(s))", format(result.tasksPerSecond))
                 table.add("throughput: steps/s", format(result.stepsPerSecond), target: ">= 3000")
+                let cpuPerStep = MachineCPU.millisecondsPerStep(from: cpuBefore, to: cpuAfter, steps: tasks * 4)
+                if let cpuPerStep {
+                    let stolen = (cpuAfter?.stolenSeconds ?? 0) - (cpuBefore?.stolenSeconds ?? 0)
+                    table.add("throughput: machine CPU ms per step (all processes; stolen s)", "\(format(cpuPerStep, 3)) (\(format(stolen, 2)))")
+                    figures["throughput_cpu_ms_per_step"] = .double(cpuPerStep)
+                }
                 figures["throughput"] = ["tasks": .int(Int64(tasks)), "seconds": .double(result.seconds),
                                          "tasks_per_second": .double(result.tasksPerSecond), "steps_per_second": .double(result.stepsPerSecond)]
             }
