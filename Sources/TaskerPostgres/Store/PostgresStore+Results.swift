@@ -31,6 +31,10 @@ extension PostgresStore {
         } catch where StaleBatch.matches(error) {
             DatabaseMetrics.staleBatch()
             logger.debug("a task changed after the batch read it; recording with locks")
+        } catch where TransientConflict.matches(error) {
+            // A deadlock with a writer that takes its locks in another order (the reenqueuer):
+            // PostgreSQL rolled the write call back; the locked way runs it again.
+            logger.debug("the optimistic batch collided with another transaction; recording with locks")
         }
         return try await inBatchTransaction { transaction, deleting in
             var batch = PostgresBatch(store: self, committing: transaction, now: now, deleting: deleting)
