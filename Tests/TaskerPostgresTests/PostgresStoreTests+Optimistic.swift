@@ -29,7 +29,7 @@ extension PostgresStoreTests {
             let reportB = result(.completed, b, value: 16)
             // B's batch reads: the join `end` still waits for both of its parents.
             let stale = try await store.database.onConnectionLoop { connection in
-                var batch = PostgresBatch(store: store, optimisticOn: connection, now: now)
+                var batch = PostgresBatch(store: store, connection: connection, mode: .optimistic, now: now, deleting: [])
                 let snapshot = try await batch.loadSnapshot(for: [reportB])
                 #expect(snapshot.childRows.values.map(\.unfinishedParents) == [2])
                 // C completes in the meantime, through another connection.
@@ -41,7 +41,7 @@ extension PostgresStoreTests {
                     try await batch.apply(effects)
                     return false
                 } catch {
-                    return StaleBatch.matches(error)
+                    return RefusedBatch.matches(error)
                 }
             }
             #expect(stale, "the write call refused the stale batch")

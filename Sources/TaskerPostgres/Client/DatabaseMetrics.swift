@@ -8,7 +8,7 @@ internal import Metrics
 /// - `tasker.db.timeouts` (counter), dimension `operation`: calls that missed their deadline.
 /// - `tasker.db.ready` (gauge): 1 while the last call or probe succeeded, 0 otherwise.
 /// - `tasker.db.stale_batches` (counter): optimistic finalizer batches whose write call found a
-///   task changed since their read, and that ran again with locks (``StaleBatch``).
+///   task changed since their read, and that ran again with locks (``RefusedBatch``).
 enum DatabaseMetrics {
     static func call(_ operation: String, outcome: String, started: ContinuousClock.Instant) {
         Timer(label: "tasker.db.call.duration", dimensions: [("operation", operation), ("outcome", outcome)])

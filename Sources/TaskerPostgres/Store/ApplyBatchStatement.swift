@@ -6,7 +6,7 @@ internal import TaskerCore
 /// decided batch writes, as parallel arrays. Arrays cannot carry NULL through binds: '' and
 /// -1 stand for "none". Returns the outbox row written, if the batch has messages. An
 /// optimistic batch passes the versions it read its tasks at (``readVersions``): the call
-/// fails with ``StaleBatch/sqlState`` if one changed.
+/// fails with ``RefusedBatch/sqlState`` if one changed.
 struct ApplyBatchStatement: PostgresPreparedStatement {
     static let sql = """
         SELECT tasker_apply_batch($1::uuid[], $2::text[], $3::int8[], $4::text[], $5::text[], $6::float8[], $7::float8[],

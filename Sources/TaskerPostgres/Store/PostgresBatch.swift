@@ -7,10 +7,10 @@ internal import TaskerCore
 ///
 /// A locking batch runs in a transaction: it locks rows in a fixed order (tasks, then steps,
 /// then children, each in id order), so concurrent finalizers serialise per task and cannot
-/// deadlock. An optimistic batch (``init(store:optimisticOn:now:deleting:)``) runs outside any
+/// deadlock. An optimistic batch (``Mode/optimistic``) runs outside any
 /// explicit transaction: it reads the same rows without locks, with their tasks' versions, and
 /// its write call (one statement, atomic on its own) locks the tasks and refuses to write if
-/// one changed since (``StaleBatch``). Either applies effects with a fixed number of statements
+/// one changed since (``RefusedBatch``). Either applies effects with a fixed number of statements
 /// whatever the batch size. The messages that announce the effects are written to the outbox
 /// by the same call, and accumulate in ``outbox`` for the caller to publish after the commit.
 struct PostgresBatch: WorkflowDriver {
@@ -25,11 +25,16 @@ struct PostgresBatch: WorkflowDriver {
         /// the batch runs nothing in the transaction after it.
         case committing(PostgresTransaction)
         /// Outside any transaction: reads without locks, and the write call checks the tasks'
-        /// versions (``StaleBatch``).
+        /// versions (``RefusedBatch``).
         case optimistic
         /// Outside any transaction, for new tasks: the write call creates them too, and fails
-        /// (``StaleBatch``) if one of them was not stored.
+        /// (``RefusedBatch``) if one of them was not stored.
         case creating(CreateTasksStatement)
+
+        var creates: Bool {
+            if case .creating = self { return true }
+            return false
+        }
     }
 
     let mode: Mode
@@ -60,13 +65,6 @@ struct PostgresBatch: WorkflowDriver {
     /// A batch in `transaction` whose write call is the transaction's last statement.
     init(store: PostgresStore, committing transaction: PostgresTransaction, now: Date, deleting: [Int64] = []) {
         self.init(store: store, connection: transaction.connection, mode: .committing(transaction), now: now, deleting: deleting)
-    }
-
-    /// An optimistic batch on `connection`, outside any transaction: each statement commits on
-    /// its own, and the write call throws a ``StaleBatch`` error, writing nothing, when a task
-    /// changed after the batch read it.
-    init(store: PostgresStore, optimisticOn connection: PostgresConnection, now: Date, deleting: [Int64] = []) {
-        self.init(store: store, connection: connection, mode: .optimistic, now: now, deleting: deleting)
     }
 
     init(store: PostgresStore, connection: PostgresConnection, mode: Mode, now: Date, deleting: [Int64]) {
@@ -171,12 +169,10 @@ struct PostgresBatch: WorkflowDriver {
                 batchMessages.append(try OutboundMessage.event(enqueued, topology: store.topology))
             }
         }
-        if case .creating = mode {
-            // The write call also creates the tasks: it always runs.
-        } else if rows.isEmpty && effects.unfinishedParents.isEmpty && effects.taskMoves.isEmpty && batchMessages.isEmpty
-            && deleting.isEmpty {
-            return
-        }
+        let nothingToWrite = rows.isEmpty && effects.unfinishedParents.isEmpty && effects.taskMoves.isEmpty
+            && batchMessages.isEmpty && deleting.isEmpty
+        // A creating batch's write call also creates the tasks: it always runs.
+        if nothingToWrite, !mode.creates { return }
         var outboxRow: Int64?
         let call = ApplyBatchStatement(
             rows: rows, transitions: transitions, unfinishedParents: effects.unfinishedParents,
@@ -192,7 +188,10 @@ struct PostgresBatch: WorkflowDriver {
                 outboxRow = row
             }
             committed = true
-        case .inTransaction, .optimistic:
+        case .optimistic:
+            for try await row in try await connection.execute(call, logger: logger) { outboxRow = row }
+            committed = true
+        case .inTransaction:
             for try await row in try await connection.execute(call, logger: logger) { outboxRow = row }
         }
         deleting = []

@@ -19,7 +19,7 @@ extension PostgresStore {
     /// A duplicate or stale report (another attempt, a step already past that state) is ignored
     /// and changes nothing, so redelivered messages are harmless.
     ///
-    /// The batch runs optimistically first (``PostgresBatch/init(store:optimisticOn:now:deleting:)``):
+    /// The batch runs optimistically first (``PostgresBatch/Mode/optimistic``):
     /// two statements, the read and the write call, with no transaction around them. When a task
     /// changed between the two (another finalizer, the reenqueuer or an operator wrote to it),
     /// the write call writes nothing, and the batch runs again in a transaction that locks the
@@ -28,7 +28,7 @@ extension PostgresStore {
     public func recordResults(_ results: [StepResultMessage], now: Date) async throws -> BatchRecording {
         do {
             return try await recordOptimistically(results, now: now)
-        } catch where StaleBatch.matches(error) {
+        } catch where RefusedBatch.matches(error) {
             DatabaseMetrics.staleBatch()
             logger.debug("a task changed after the batch read it; recording with locks")
         } catch where TransientConflict.matches(error) {
@@ -43,15 +43,9 @@ extension PostgresStore {
     }
 
     private func recordOptimistically(_ results: [StepResultMessage], now: Date) async throws -> BatchRecording {
-        let deleting = publishedOutbox.take()
-        do {
-            return try await database.onConnectionLoop { connection in
-                var batch = PostgresBatch(store: self, optimisticOn: connection, now: now, deleting: deleting)
-                return try await record(results, with: &batch, now: now)
-            }
-        } catch {
-            publishedOutbox.add(deleting)
-            throw error
+        try await inBatchSession { connection, deleting in
+            var batch = PostgresBatch(store: self, connection: connection, mode: .optimistic, now: now, deleting: deleting)
+            return try await record(results, with: &batch, now: now)
         }
     }
 

@@ -23,7 +23,7 @@ extension PostgresStore {
         guard !plans.isEmpty else { return BatchStart(creations: [], outbox: []) }
         do {
             return try await startNewTasks(plans, now: now)
-        } catch where StaleBatch.matches(error) {
+        } catch where RefusedBatch.matches(error) {
             logger.debug("a request of the batch is a duplicate or names no registered template; creating step by step")
         }
         return try await inBatchTransaction { transaction, deleting in
@@ -37,15 +37,9 @@ extension PostgresStore {
     /// ``startTasks(_:now:)`` in one statement, for a batch whose tasks are all new.
     private func startNewTasks(_ plans: [TaskPlan], now: Date) async throws -> BatchStart {
         let create = try CreateTasksStatement(plans: plans, started: true, topology: topology.prefix)
-        let deleting = publishedOutbox.take()
-        do {
-            return try await database.onConnectionLoop { connection in
-                var batch = PostgresBatch(store: self, connection: connection, mode: .creating(create), now: now, deleting: deleting)
-                return try await start(plans, creations: plans.map { TaskCreation(taskID: $0.taskID, duplicate: false) }, with: &batch)
-            }
-        } catch {
-            publishedOutbox.add(deleting)
-            throw error
+        return try await inBatchSession { connection, deleting in
+            var batch = PostgresBatch(store: self, connection: connection, mode: .creating(create), now: now, deleting: deleting)
+            return try await start(plans, creations: plans.map { TaskCreation(taskID: $0.taskID, duplicate: false) }, with: &batch)
         }
     }
 

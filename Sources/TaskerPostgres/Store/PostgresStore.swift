@@ -55,9 +55,28 @@ public struct PostgresStore: Sendable {
     func inBatchTransaction<Result: Sendable>(
         _ body: @escaping @Sendable (PostgresTransaction, [Int64]) async throws -> Result
     ) async throws -> Result {
+        try await deletingPublishedOutbox { deleting in
+            try await inTransaction { transaction in try await body(transaction, deleting) }
+        }
+    }
+
+    /// A batch operation outside any explicit transaction (``PostgresBatch/Mode/optimistic``,
+    /// ``PostgresBatch/Mode/creating(_:)``): `body` runs on one connection, on its event loop
+    /// (``Database/onConnectionLoop(_:)``), and gets the published outbox rows to delete with
+    /// its write call; if it fails they stay pending.
+    func inBatchSession<Result: Sendable>(
+        _ body: @escaping @Sendable (PostgresConnection, [Int64]) async throws -> Result
+    ) async throws -> Result {
+        try await deletingPublishedOutbox { deleting in
+            try await database.onConnectionLoop { connection in try await body(connection, deleting) }
+        }
+    }
+
+    /// Hands `body` the published outbox rows no batch has deleted yet; they stay pending if it fails.
+    private func deletingPublishedOutbox<Result: Sendable>(_ body: ([Int64]) async throws -> Result) async throws -> Result {
         let deleting = publishedOutbox.take()
         do {
-            return try await inTransaction { transaction in try await body(transaction, deleting) }
+            return try await body(deleting)
         } catch {
             publishedOutbox.add(deleting)
             throw error

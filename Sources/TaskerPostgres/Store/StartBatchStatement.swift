@@ -3,7 +3,7 @@ internal import PostgresNIO
 
 /// A batch of new tasks in one call of `tasker_start_batch` (migration 0018): the tasks'
 /// creation (``CreateTasksStatement``) and the decision made as if all of them were new
-/// (``ApplyBatchStatement``). The call fails with ``StaleBatch/sqlState``, writing nothing,
+/// (``ApplyBatchStatement``). The call fails with ``RefusedBatch/sqlState``, writing nothing,
 /// when one of them was not stored (a duplicate identity, a template no longer registered).
 /// Returns the outbox row written.
 struct StartBatchStatement: PostgresPreparedStatement {
