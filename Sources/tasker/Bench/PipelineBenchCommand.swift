@@ -209,8 +209,11 @@ struct PipelineBenchCommand: AsyncParsableCommand {
                 table.add("baseline: AMQP consume+ack msg/s", format(amqp.consumeRate, 0))
                 let commits = try await runner.commitRate(count: 2_000)
                 table.add("baseline: PostgreSQL commits/s", format(commits, 0))
+                let roundTrip = try await runner.roundTrip(count: 5_000)
+                table.add("baseline: PostgreSQL round trip (SELECT 1) p50 / p99 µs", "\(format(roundTrip.p50, 0)) / \(format(roundTrip.p99, 0))")
                 figures["baseline"] = ["amqp_publish_per_second": .double(amqp.publishRate), "amqp_consume_per_second": .double(amqp.consumeRate),
-                                       "postgres_commits_per_second": .double(commits)]
+                                       "postgres_commits_per_second": .double(commits),
+                                       "postgres_round_trip_p50_us": .double(roundTrip.p50), "postgres_round_trip_p99_us": .double(roundTrip.p99)]
                 if case .object(let throughput)? = figures["throughput"], let steps = throughput["steps_per_second"]?.doubleValue {
                     table.add("ratio: steps/s per PG commit/s", format(steps / commits, 3))
                 }
