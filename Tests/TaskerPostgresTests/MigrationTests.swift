@@ -18,7 +18,7 @@ import TaskerPostgres
             #expect(try await migrator.appliedVersions() == migrations.map(\.version))
             var tables: [String] = []
             let rows = try await client.query(
-                "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1", logger: testLogger)
+                "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1", logger: testLogger)
             for try await name in rows.decode(String.self) { tables.append(name) }
             #expect(tables == [
                 "operator_actions", "outbox_batches", "step_edges", "step_transitions", "steps", "task_templates", "task_transitions", "tasker_schema_migrations", "tasks",

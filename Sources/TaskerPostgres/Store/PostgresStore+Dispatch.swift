@@ -55,7 +55,7 @@ extension PostgresStore.DispatchRow {
             templateVersion: plan.template.version.description, context: plan.context, parentResults: [:], parentNames: [:])
     }
 
-    /// Decodes a document of `tasker_dispatch_document` (migration 0014).
+    /// Decodes a document of `tasker_dispatch_documents` (migrations 0014, 0021).
     init(document text: String) throws {
         let document = try JSONValue.parse(text)
         func field<Value>(_ key: String, _ value: (JSONValue) -> Value?) throws -> Value {
@@ -85,12 +85,11 @@ extension PostgresStore.DispatchRow {
     }
 }
 
-/// What the dispatches of some steps carry (`tasker_dispatch_document`, migration 0014), one
-/// document per step, in template order.
+/// What the dispatches of some steps carry (the view `tasker_dispatch_documents`, migration
+/// 0021), one document per step, in template order.
 struct DispatchDataStatement: PostgresPreparedStatement {
     static let sql = """
-        SELECT tasker_dispatch_document(d.id)
-        FROM steps d WHERE d.id = ANY($1::uuid[])
+        SELECT d.document FROM tasker_dispatch_documents d WHERE d.id = ANY($1::uuid[])
         ORDER BY d.position
         """
     typealias Row = String
