@@ -5,15 +5,15 @@ import TaskerPostgres
 import TaskerTestSupport
 import Testing
 
-/// Deleting a task takes its steps' edges and audit rows with it (migration 0020: a trigger,
-/// where foreign keys cascaded before), and only a purge may delete audit rows.
+/// Deleting a task takes its steps, their edges and both audit trails with it (migrations 0020
+/// and 0022: triggers, where foreign keys cascaded before), and only a purge may delete audit rows.
 extension PostgresStoreTests {
-    func count(_ table: String, of steps: [UUID], _ store: PostgresStore) async throws -> Int64 {
-        let column = table == "step_edges" ? "child_step_id" : "step_id"
+    func count(_ table: String, of ids: [UUID], _ store: PostgresStore) async throws -> Int64 {
+        let column = ["step_edges": "child_step_id", "step_transitions": "step_id", "steps": "task_id", "task_transitions": "task_id"][table]!
         let rows = try await store.database.query(
             PostgresQuery(unsafeSQL: "SELECT count(*)::int8 FROM \(table) WHERE \(column) = ANY($1)", binds: {
                 var binds = PostgresBindings()
-                binds.append(steps)
+                binds.append(ids)
                 return binds
             }()))
         return try #require(try rows.first?.decode(Int64.self))
@@ -30,6 +30,7 @@ extension PostgresStoreTests {
             let otherTrail = try await count("step_transitions", of: otherSteps, store)
             #expect(otherTrail >= 4)
             #expect(try await count("step_edges", of: steps, store) == 4)
+            #expect(try await count("task_transitions", of: [detail.task.id], store) >= 1)
             // Outside a purge the audit rows' guard refuses, and nothing goes.
             await #expect(throws: (any Error).self) {
                 try await store.database.query("DELETE FROM tasks WHERE id = \(detail.task.id)")
@@ -41,9 +42,13 @@ extension PostgresStoreTests {
             }
             #expect(try await count("step_transitions", of: steps, store) == 0)
             #expect(try await count("step_edges", of: steps, store) == 0)
+            #expect(try await count("steps", of: [detail.task.id], store) == 0)
+            #expect(try await count("task_transitions", of: [detail.task.id], store) == 0)
             // The other task keeps all of its rows.
             #expect(try await count("step_transitions", of: otherSteps, store) == otherTrail)
             #expect(try await count("step_edges", of: otherSteps, store) == 4)
+            #expect(try await count("steps", of: [other.task.id], store) == 4)
+            #expect(try await count("task_transitions", of: [other.task.id], store) >= 1)
         }
     }
 }
