@@ -88,12 +88,8 @@ public final class Database: Service, Sendable {
         _ body: @escaping @Sendable (PostgresTransaction) async throws -> Result
     ) async throws -> Result {
         let logger = self.logger
-        return try await call("transaction") { client in
-            try await client.withConnection { connection in
-                try await withTaskExecutorPreference(EventLoopTaskExecutor(connection.eventLoop)) {
-                    try await PostgresTransaction.run(on: connection, logger: logger) { transaction in try await body(transaction) }
-                }
-            }
+        return try await onLeasedConnectionLoop("transaction") { connection in
+            try await PostgresTransaction.run(on: connection, logger: logger) { transaction in try await body(transaction) }
         }
     }
 
@@ -103,7 +99,14 @@ public final class Database: Service, Sendable {
     public func onConnectionLoop<Result: Sendable>(
         _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
     ) async throws -> Result {
-        try await call("connection") { client in
+        try await onLeasedConnectionLoop("connection", body)
+    }
+
+    /// A ``call(_:_:)`` that leases a connection and runs `body` on its event loop.
+    private func onLeasedConnectionLoop<Result: Sendable>(
+        _ operation: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        try await call(operation) { client in
             try await client.withConnection { connection in
                 try await withTaskExecutorPreference(EventLoopTaskExecutor(connection.eventLoop)) { try await body(connection) }
             }

@@ -41,7 +41,7 @@ struct ApplyBatchStatement: PostgresPreparedStatement {
         // `lock_version`, which optimistic batches check (migration 0017), with how its step
         // counts move: zero for a retry's waiting_for_retry → enqueued, say.
         let deltas = TaskProgress.Delta.perTask(transitions.map { ($0.taskID, $0.from, $0.to) })
-        let counted = Array(Set(deltas.keys).union(transitions.map(\.taskID)).union(taskMoves.map(\.id)))
+        let counted = Array(Set(transitions.map(\.taskID)).union(taskMoves.map(\.id)))
         // The newest audit row of each step becomes its `most_recent`.
         var newest: [UUID: Int] = [:]
         for (index, transition) in transitions.enumerated() { newest[transition.stepID] = index }

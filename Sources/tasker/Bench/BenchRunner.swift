@@ -101,21 +101,19 @@ struct BenchRunner: Sendable {
     }
 
     /// Sequential `SELECT 1` exchanges on one connection, from the connection's event loop (as the
-    /// pipeline's batches run): what one exchange with PostgreSQL costs through postgres-nio, in
-    /// microseconds (p50, p99).
-    func roundTrip(count: Int) async throws -> (p50: Double, p99: Double) {
+    /// pipeline's batches run): what one exchange with PostgreSQL costs through postgres-nio.
+    func roundTrip(count: Int) async throws -> LatencySummary {
         let logger = self.logger
-        let samples = try await store.database.onConnectionLoop { connection in
+        return LatencySummary(try await store.database.onConnectionLoop { connection in
             var samples: [Double] = []
             samples.reserveCapacity(count)
             for _ in 0..<count {
                 let start = ContinuousClock.now
                 for try await _ in try await connection.query("SELECT 1", logger: logger) {}
-                samples.append((ContinuousClock.now - start).seconds * 1e6)
+                samples.append((ContinuousClock.now - start).seconds * 1_000)
             }
-            return samples.sorted()
-        }
-        return (samples[samples.count / 2], samples[min(samples.count - 1, samples.count * 99 / 100)])
+            return samples
+        })
     }
 
     /// Deletes the benchmark's tasks (with their steps and audit trails) and its templates, so
