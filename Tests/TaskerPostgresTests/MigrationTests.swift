@@ -65,7 +65,7 @@ import TaskerPostgres
     }
 
     /// The hot path's functions plan once per session and never with sequential scans
-    /// (migrations 0014, 0015, 0017, 0018; docs/performance.md says why), and the old write calls are gone.
+    /// (migrations 0014, 0015, 0017, 0018, 0023; docs/performance.md says why), and the old write calls are gone.
     @Test func hotFunctionsRunWithCachedIndexPlans() async throws {
         try await withFreshDatabase { client, _ in
             try await PostgresMigrator(client: client, logger: testLogger).migrate(try Migration.load(from: TestPaths.migrations))

@@ -122,7 +122,7 @@ public struct PostgresStore: Sendable {
     // MARK: Creating tasks
 
     /// Stores several planned tasks in a caller's transaction, in one call of
-    /// `tasker_create_tasks` (migration 0008) whatever their count. With `started`, each new
+    /// `tasker_create_tasks` (migrations 0008, 0023) whatever their count. With `started`, each new
     /// task is stored `in_progress` with the audit rows `→ pending → in_progress`; otherwise `pending`.
     ///
     /// Returns one creation per plan, in order: a plan whose identity hash another task (or an

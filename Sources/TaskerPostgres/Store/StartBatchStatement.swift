@@ -1,7 +1,7 @@
 internal import Foundation
 internal import PostgresNIO
 
-/// A batch of new tasks in one call of `tasker_start_batch` (migration 0018): the tasks'
+/// A batch of new tasks in one call of `tasker_start_batch` (migrations 0018, 0023): the tasks'
 /// creation (``CreateTasksStatement``) and the decision made as if all of them were new
 /// (``ApplyBatchStatement``). The call fails with ``RefusedBatch/sqlState``, writing nothing,
 /// when one of them was not stored (a duplicate identity, a template no longer registered).
@@ -10,14 +10,15 @@ struct StartBatchStatement: PostgresPreparedStatement {
     static let sql = """
         SELECT tasker_start_batch(
             $1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
-            $10::text[], $11::int8[], $12::int8[], $13::bool, $14::text, $15::uuid[], $16::uuid[], $17::text[],
-            $18::text[], $19::int8[], $20::bool[], $21::int8[], $22::float8[], $23::float8[], $24::float8[],
-            $25::float8[], $26::text[], $27::int8[], $28::uuid[], $29::uuid[], $30::uuid[], $31::uuid[], $32::text[],
-            $33::int8[], $34::text[], $35::text[], $36::float8[], $37::float8[], $38::int8[], $39::bool[], $40::uuid[],
-            $41::uuid[], $42::text[], $43::text[], $44::int8[], $45::bool[], $46::text[], $47::uuid[], $48::int8[],
-            $49::int8[], $50::int8[], $51::uuid[], $52::int8[], $53::uuid[], $54::text[], $55::bool[], $56::text[],
-            $57::text[], $58::text[], $59::text[], $60::text[], $61::uuid[], $62::text[], $63::int8[], $64::uuid[],
-            $65::int8[])
+            $10::text[], $11::int8[], $12::int8[], $13::int8[], $14::int8[], $15::int8[], $16::bool, $17::text,
+            $18::uuid[], $19::uuid[], $20::text[], $21::text[], $22::int8[], $23::bool[], $24::int8[], $25::float8[],
+            $26::float8[], $27::float8[], $28::float8[], $29::text[], $30::int8[], $31::text[], $32::float8[], $33::text[],
+            $34::uuid[], $35::uuid[], $36::uuid[],
+            $37::uuid[], $38::text[], $39::int8[], $40::text[], $41::text[], $42::float8[], $43::float8[], $44::int8[],
+            $45::bool[], $46::uuid[], $47::uuid[], $48::text[], $49::text[], $50::int8[], $51::bool[], $52::text[],
+            $53::uuid[], $54::int8[], $55::int8[], $56::int8[], $57::uuid[], $58::int8[], $59::uuid[], $60::text[],
+            $61::bool[], $62::text[], $63::text[], $64::text[], $65::text[], $66::text[], $67::uuid[], $68::text[],
+            $69::int8[], $70::uuid[], $71::int8[])
         """
     typealias Row = Int64?
 
@@ -25,7 +26,7 @@ struct StartBatchStatement: PostgresPreparedStatement {
     var apply: ApplyBatchStatement
 
     func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 65)
+        var bindings = PostgresBindings(capacity: 71)
         create.appendBindings(to: &bindings)
         apply.appendBindings(to: &bindings)
         return bindings
