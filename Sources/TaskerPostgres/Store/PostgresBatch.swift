@@ -173,13 +173,6 @@ struct PostgresBatch: WorkflowDriver {
             && batchMessages.isEmpty && deleting.isEmpty
         // A creating batch's write call also creates the tasks: it always runs.
         if nothingToWrite, !mode.creates { return }
-        // A creating batch stores its new steps' first moves (the roots' dispatch) as it
-        // inserts them, rather than updating them in the write call.
-        var creation: CreateTasksStatement?
-        if case .creating(var create) = mode {
-            create.takeFirstMoves(rows: &rows, transitions: &transitions, unfinishedParents: effects.unfinishedParents)
-            creation = create
-        }
         var outboxRow: Int64?
         let call = ApplyBatchStatement(
             rows: rows, transitions: transitions, unfinishedParents: effects.unfinishedParents,
@@ -191,8 +184,7 @@ struct PostgresBatch: WorkflowDriver {
             committed = true
             outboxRow = try rows.first.flatMap { try $0.decode(Int64?.self) }
         case .creating(let create):
-            let start = StartBatchStatement(create: creation ?? create, apply: call)
-            for try await row in try await connection.execute(start, logger: logger) {
+            for try await row in try await connection.execute(StartBatchStatement(create: create, apply: call), logger: logger) {
                 outboxRow = row
             }
             committed = true

@@ -25,6 +25,17 @@ struct StartBatchStatement: PostgresPreparedStatement {
     var create: CreateTasksStatement
     var apply: ApplyBatchStatement
 
+    /// The creation of `create`'s tasks followed by the write call `apply`, decided as if they
+    /// were all new. The new steps' first moves (a root's dispatch) go to the creation, which
+    /// inserts them as decided (migration 0023), rather than to the write call, which would
+    /// update the rows just inserted.
+    init(create: CreateTasksStatement, apply: ApplyBatchStatement) {
+        var create = create, apply = apply
+        create.takeFirstMoves(rows: &apply.rows, transitions: &apply.transitions, unfinishedParents: apply.unfinishedParents)
+        self.create = create
+        self.apply = apply
+    }
+
     func makeBindings() throws -> PostgresBindings {
         var bindings = PostgresBindings(capacity: 71)
         create.appendBindings(to: &bindings)
