@@ -14,7 +14,7 @@
 --
 -- The rows are the ones the two calls wrote; only the task's lock_version stays 0 (no batch has
 -- read the task before it exists). The machine still makes every decision: the caller
--- (PostgresBatch) folds into the creation only a step's single move out of `pending`, and leaves
+-- (StartBatchStatement) folds into the creation only a step's single move out of `pending`, and leaves
 -- everything else to tasker_apply_batch in the same statement. The two-call path for batches with
 -- duplicates passes every step as `pending` and zero counts, as before.
 DROP FUNCTION tasker_start_batch(
