@@ -8,7 +8,8 @@ import Tracing
 
 extension WorkerService {
     /// Handles one delivery: decode, publish `started`, run, publish the result, acknowledge.
-    func process(_ delivery: AMQPDelivery, from queue: String, publishing: WirePublisher) async {
+    /// `slot` is released once the handler has returned.
+    func process(_ delivery: AMQPDelivery, from queue: String, publishing: WirePublisher, slot: StepSlots.Slot) async {
         let dispatch: StepDispatch
         do {
             dispatch = try WireCoding.decode(StepDispatch.self, from: Data(delivery.body))
@@ -35,12 +36,12 @@ extension WorkerService {
                 span.attributes["tasker.step.handler"] = dispatch.handler
                 span.attributes["tasker.step.attempt"] = dispatch.attempt
             }
-            await attempt(dispatch, delivery: delivery, publishing: publishing)
+            await attempt(dispatch, delivery: delivery, publishing: publishing, slot: slot)
         }
     }
 
     /// Runs one decoded dispatch: publish `started`, run, publish the result, acknowledge.
-    private func attempt(_ dispatch: StepDispatch, delivery: AMQPDelivery, publishing: WirePublisher) async {
+    private func attempt(_ dispatch: StepDispatch, delivery: AMQPDelivery, publishing: WirePublisher, slot: StepSlots.Slot) async {
         // Every line an attempt logs is at debug level: the step's metadata is attached only
         // when they are emitted (writing it costs a rendering of the handler's metadata).
         let logger = self.logger.logLevel <= .debug
@@ -60,6 +61,8 @@ extension WorkerService {
             await self.executor.execute(dispatch, logger: self.logger, cancellation: cancellation)
         }
         TimerQueue.shared.cancel(reportTimer)
+        // The handler is done: the next dispatch may start while this one's result is published.
+        slot.release()
         let reportFailure = await report.finish()
         guard let result else {
             // An operator cancelled the attempt (the step is `cancelled` in the database):

@@ -23,8 +23,8 @@ import TaskerWire
 ///
 /// Nothing happens until ``run()`` runs, and it may run only once. It opens one connection
 /// for consuming and one for publishing, declares the topology (`TaskerTopology`), starts one
-/// consumer per namespace and runs at most ``Configuration-swift.struct/concurrency`` steps at
-/// once. For each dispatch it publishes `step.started`, runs the handler through a
+/// consumer per namespace and runs at most ``Configuration-swift.struct/concurrency`` handlers at
+/// once (a step's slot frees when its handler returns, while its result is published). For each dispatch it publishes `step.started`, runs the handler through a
 /// ``StepExecutor``, publishes `step.completed` / `step.failed` to the results exchange and only
 /// then acknowledges the dispatch; if a publish fails the dispatch is not acknowledged, so the
 /// broker redelivers it (at-least-once). A dispatch that cannot be decoded is published to the
@@ -143,21 +143,11 @@ public final class WorkerService: Service {
         if let error = state.failure.withLock({ $0 }) { throw error }
     }
 
-    /// Runs deliveries, at most `concurrency` at once, until the stream ends or `stopping` is set.
+    /// Runs deliveries, at most `concurrency` handlers at once, until the stream ends or
+    /// `stopping` is set. A step's slot frees when its handler returns (``StepSlots``).
     private func runDeliveries(_ deliveries: AsyncStream<(delivery: AMQPDelivery, queue: String)>, state: ConsumeState, publishing: WirePublisher) async {
-        await withTaskGroup(of: Void.self) { steps in
-            var inFlight = 0
-            for await (delivery, queue) in deliveries {
-                if inFlight >= configuration.concurrency {
-                    await steps.next()
-                    inFlight -= 1
-                }
-                // Re-checked after waiting for a slot: shutdown may have started meanwhile.
-                if state.stopping.withLock({ $0 }) { break }
-                steps.addTask { await self.process(delivery, from: queue, publishing: publishing) }
-                inFlight += 1
-            }
-            // Leaving the group waits for the steps still running.
+        await StepSlots(limit: configuration.concurrency).run(deliveries, while: { !state.stopping.withLock { $0 } }) { item, slot in
+            await self.process(item.delivery, from: item.queue, publishing: publishing, slot: slot)
         }
     }
 }
