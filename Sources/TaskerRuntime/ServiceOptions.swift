@@ -17,7 +17,7 @@ public struct ServiceOptions: ParsableArguments, Sendable {
 
     @Option(
         name: .long,
-        help: "Messages handled at once per service (env TASKER_CONCURRENCY; coordinator and finalizer: batches in flight, default 2; workers: steps in flight, default 16)."
+        help: "Messages handled at once per service (env TASKER_CONCURRENCY; coordinator and finalizer: batches in flight, default 2; workers: handlers running at once, default 16)."
     )
     public var concurrency: Int?
 

@@ -24,10 +24,11 @@ import TaskerWire
 /// Nothing happens until ``run()`` runs, and it may run only once. It opens one connection
 /// for consuming and one for publishing, declares the topology (`TaskerTopology`), starts one
 /// consumer per namespace and runs at most ``Configuration-swift.struct/concurrency`` handlers at
-/// once (a step's slot frees when its handler returns, while its result is published). For each dispatch it publishes `step.started`, runs the handler through a
-/// ``StepExecutor``, publishes `step.completed` / `step.failed` to the results exchange and only
-/// then acknowledges the dispatch; if a publish fails the dispatch is not acknowledged, so the
-/// broker redelivers it (at-least-once). A dispatch that cannot be decoded is published to the
+/// once (a step's slot frees when its handler returns, while its result is published). For each
+/// dispatch it publishes `step.started`, runs the handler through a ``StepExecutor``, publishes
+/// `step.completed` / `step.failed` to the results exchange and only then acknowledges the
+/// dispatch; if a publish fails the dispatch is not acknowledged, so the broker redelivers it
+/// (at-least-once). A dispatch that cannot be decoded is published to the
 /// dead-letter exchange with an `x-tasker-error` header, then acknowledged.
 ///
 /// On graceful shutdown the worker stops taking deliveries, lets the running steps finish and

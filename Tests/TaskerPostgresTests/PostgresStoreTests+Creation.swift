@@ -48,15 +48,7 @@ extension PostgresStoreTests {
     @Test func newTasksAreStoredAsDecidedWithTheRowsOfTheTwoCallPath() async throws {
         try await withIsolatedStore { tasks in
             let store = PostgresStore(database: tasks.database, topology: WireTopology(prefix: "t"), logger: testLogger)
-            let template = try uniqueTemplate("""
-                name: two_roots_and_a_join
-                namespace: NAMESPACE
-                version: 1.0.0
-                steps:
-                  - { name: quick, handler: square, timeout_seconds: 5 }
-                  - { name: slow, handler: square, timeout_seconds: 100 }
-                  - { name: join, handler: square, depends_on: [quick, slow] }
-                """)
+            let template = try twoRootsTemplate(join: true)
             try await store.registerTemplate(template)
             let oneCall = try plan(template, context: ["even_number": 2])
             let twoCalls = try plan(template, context: ["even_number": 4])

@@ -57,14 +57,7 @@ import TaskerPostgres
     @Test func aBatchStoresEachIdentityOnceSkipsUnregisteredTemplatesAndDeadlinesFollowEachStep() async throws {
         try await withIsolatedStore { tasks in
             let store = PostgresStore(database: tasks.database, topology: WireTopology(prefix: "t"), logger: testLogger)
-            let twoRoots = try uniqueTemplate("""
-                name: two_roots
-                namespace: NAMESPACE
-                version: 1.0.0
-                steps:
-                  - { name: quick, handler: square, timeout_seconds: 5 }
-                  - { name: slow, handler: square, timeout_seconds: 100 }
-                """)
+            let twoRoots = try twoRootsTemplate()
             let unregistered = try uniqueTemplate()
             try await store.registerTemplate(twoRoots)
             let first = try plan(twoRoots, context: ["even_number": 2])

@@ -70,6 +70,19 @@ func uniqueTemplate(_ yaml: String = "", file: String = #function) throws -> Tas
     return try TemplateLoader().load(yaml: text, file: file)
 }
 
+/// A template of two roots with their own timeouts, `quick` (5 s) and `slow` (100 s), and with
+/// `join` a step that depends on both, in a namespace of its own.
+func twoRootsTemplate(join: Bool = false, file: String = #function) throws -> TaskTemplate {
+    try uniqueTemplate("""
+        name: two_roots
+        namespace: NAMESPACE
+        version: 1.0.0
+        steps:
+          - { name: quick, handler: square, timeout_seconds: 5 }
+          - { name: slow, handler: square, timeout_seconds: 100 }
+        """ + (join ? "\n  - { name: join, handler: square, depends_on: [quick, slow] }" : ""), file: file)
+}
+
 func plan(_ template: TaskTemplate, context: JSONValue = ["even_number": 2], key: String? = nil) throws -> TaskPlan {
     try TaskPlanner.plan(
         TaskRequest(namespace: template.namespace, name: template.name, context: context, idempotencyKey: key),

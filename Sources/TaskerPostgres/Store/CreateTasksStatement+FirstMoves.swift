@@ -22,12 +22,10 @@ extension CreateTasksStatement {
         unfinishedParents: [UUID: Int]
     ) {
         let created = Set(plans.flatMap { $0.steps.map(\.id) })
-        var audit: [UUID: [StepResultLedger.Transition]] = [:]
-        for transition in transitions where created.contains(transition.stepID) { audit[transition.stepID, default: []].append(transition) }
-        var rowCounts: [UUID: Int] = [:]
-        for row in rows { rowCounts[row.id, default: 0] += 1 }
+        let audit = Dictionary(grouping: transitions.filter { created.contains($0.stepID) }, by: \.stepID)
+        let rowCounts = Dictionary(rows.map { ($0.id, 1) }, uniquingKeysWith: +)
         var taken: Set<UUID> = []
-        for row in rows where created.contains(row.id) && rowCounts[row.id] == 1 && unfinishedParents[row.id] == nil {
+        for row in rows where rowCounts[row.id] == 1 && unfinishedParents[row.id] == nil {
             guard let moves = audit[row.id], moves.count == 1, let move = moves.first, move.from == .pending, move.to == row.state,
                   row.attempts == 0, row.results == nil, row.lastError == nil, row.nextRetryAt == nil
             else { continue }
