@@ -38,6 +38,12 @@ struct BenchRunner: Sendable {
 
     struct Latency {
         var stage: LatencySummary
+        /// The first part of a stage: step n's result published → the finalizer's transaction
+        /// that records it begins (the result's broker hop and its wait for a batch).
+        var stageToRecord: LatencySummary
+        /// The rest: that transaction begins → step n+1's handler starts (the finalizer's read,
+        /// write and commit, the dispatch's publish, its broker hop and the worker's start).
+        var stageFromRecord: LatencySummary
         var creation: LatencySummary
         var endToEnd: LatencySummary
     }
@@ -55,17 +61,22 @@ struct BenchRunner: Sendable {
         let rows = try await client.query(
             """
             SELECT s.task_id, s.position, st.to_state,
-                   COALESCE(to_timestamp((st.metadata->>'reported_at')::float8), st.created_at)
+                   COALESCE(to_timestamp((st.metadata->>'reported_at')::float8), st.created_at), st.created_at
             FROM steps s JOIN step_transitions st ON st.step_id = s.id
             WHERE s.task_id = ANY(\(submitted.map(\.0))) AND st.to_state IN ('in_progress', 'complete')
             """,
             logger: logger
         )
         var times: [UUID: [Int: [String: Date]]] = [:]
-        for try await (task, position, state, at) in rows.decode((UUID, Int, String, Date).self) {
+        // When each step's completion was recorded (its transaction's start, `now()`).
+        var recorded: [UUID: [Int: Date]] = [:]
+        for try await (task, position, state, at, createdAt) in rows.decode((UUID, Int, String, Date, Date).self) {
             times[task, default: [:]][position, default: [:]][state] = at
+            if state == "complete" { recorded[task, default: [:]][position] = createdAt }
         }
         var stage: [Double] = []
+        var toRecord: [Double] = []
+        var fromRecord: [Double] = []
         var creation: [Double] = []
         var endToEnd: [Double] = []
         for (task, submittedAt) in submitted {
@@ -73,12 +84,17 @@ struct BenchRunner: Sendable {
             for position in 0..<3 {
                 if let done = steps[position]?["complete"], let next = steps[position + 1]?["in_progress"] {
                     stage.append(next.timeIntervalSince(done) * 1_000)
+                    if let record = recorded[task]?[position] {
+                        toRecord.append(record.timeIntervalSince(done) * 1_000)
+                        fromRecord.append(next.timeIntervalSince(record) * 1_000)
+                    }
                 }
             }
             if let first = steps[0]?["in_progress"] { creation.append(first.timeIntervalSince(submittedAt) * 1_000) }
             if let last = steps[3]?["complete"] { endToEnd.append(last.timeIntervalSince(submittedAt) * 1_000) }
         }
-        return Latency(stage: LatencySummary(stage), creation: LatencySummary(creation), endToEnd: LatencySummary(endToEnd))
+        return Latency(
+            stage: LatencySummary(stage), stageToRecord: LatencySummary(toRecord), stageFromRecord: LatencySummary(fromRecord), creation: LatencySummary(creation), endToEnd: LatencySummary(endToEnd))
     }
 
     /// One task fanning out to `width` steps that join; returns seconds from submit to the task's
