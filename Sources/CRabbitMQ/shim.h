@@ -6,6 +6,9 @@
 #include <amqp_ssl_socket.h>
 #include <stdint.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 /* Method ids: cast macros that Swift does not import. */
 static const amqp_method_number_t TASKER_AMQP_CONNECTION_CLOSE_METHOD = AMQP_CONNECTION_CLOSE_METHOD;
@@ -78,5 +81,12 @@ static inline int tasker_amqp_send_channel_close_ok(amqp_connection_state_t stat
 static inline int tasker_amqp_send_connection_close_ok(amqp_connection_state_t state) {
     amqp_connection_close_ok_t ok; ok.dummy = 0;
     return amqp_send_method(state, 0, AMQP_CONNECTION_CLOSE_OK_METHOD, &ok);
+}
+
+/* TCP_CORK on the connection's socket: while set, the kernel sends only full segments, so a
+   run of small frames (a batch of publishes, acks) leaves as few segments instead of one each;
+   clearing it sends what is held at once. Returns setsockopt's result. */
+static inline int tasker_set_cork(int fd, int on) {
+    return setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on, sizeof(on));
 }
 #endif

@@ -228,6 +228,13 @@ final class CConnection {
 
     // MARK: - Publishing and consuming
 
+    /// While corked (`TCP_CORK`), the kernel holds frames back until they fill a segment;
+    /// uncorking sends what is held at once. If it fails, frames simply leave one by one.
+    func setCorked(_ corked: Bool) {
+        guard socketFD >= 0 else { return }
+        _ = tasker_set_cork(socketFD, corked ? 1 : 0)
+    }
+
     /// Publishes `message` on the publish channel, with `extraHeaders` added to its headers.
     /// Throws ``AMQPError`` (`.protocolError`) if the message cannot be encoded.
     func publish(_ message: AMQPMessage, extraHeaders: [String: AMQPFieldValue]) throws {

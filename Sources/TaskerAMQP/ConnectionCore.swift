@@ -89,6 +89,20 @@ enum Command: Sendable {
     case reject(DeliveryReference, requeue: Bool)
     case close(CheckedContinuation<Void, Never>?)
 
+    /// Whether `commands` send more than one frame set and none waits for a reply: only
+    /// publishes and acknowledgements, which may be held back until the run is sent.
+    static func worthCorking(_ commands: [Command]) -> Bool {
+        var sends = 0
+        for command in commands {
+            switch command {
+            case .publish, .ack, .nack, .reject: sends += 1
+            case .publishBatch(let request): sends += request.messages.count
+            default: return false
+            }
+        }
+        return sends > 1
+    }
+
     /// Completes the command with `error` without running it.
     func fail(_ error: AMQPError) {
         switch self {

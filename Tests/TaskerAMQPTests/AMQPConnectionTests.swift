@@ -246,6 +246,36 @@ struct AMQPConnectionTests {
         }
     }
 
+    /// A run of publishes is sent corked (`TCP_CORK`): the kernel holds a partial segment for up
+    /// to 200 ms unless the run uncorks it. Twenty small messages fit in one segment, so if the
+    /// run's end did not send them, no attempt could be confirmed in under 200 ms.
+    @Test("a corked run of publishes is sent when the run ends, and arrives whole and in order", .timeLimit(.minutes(1)))
+    func corkedRunIsSentAtOnce() async throws {
+        let queue = uniqueName()
+        try await withTestConnection { connection in
+            try await connection.declare(AMQPQueue(name: queue, durable: false, autoDelete: false))
+            let consumer = try await connection.consume(queue: queue, prefetch: 100)
+            var iterator = consumer.makeAsyncIterator()
+            var fastest = Duration.seconds(60)
+            for attempt in 0..<5 {
+                let messages = (0..<20).map { AMQPMessage(body: Array("\(attempt).\($0)".utf8), routingKey: queue) }
+                let started = ContinuousClock.now
+                let results = await connection.publish(contentsOf: messages)
+                fastest = min(fastest, ContinuousClock.now - started)
+                #expect(results.count == 20)
+                for result in results { #expect(throws: Never.self) { try result.get() } }
+                for index in 0..<20 {
+                    let delivery = try #require(try await iterator.next())
+                    #expect(String(decoding: delivery.body, as: UTF8.self) == "\(attempt).\(index)")
+                    try delivery.ack()
+                }
+            }
+            #expect(fastest < .milliseconds(150), "a corked run waited for the kernel's cork timer: \(fastest)")
+            await consumer.cancel()
+            try await connection.deleteQueue(queue)
+        }
+    }
+
     @Test("a publish to a missing exchange fails and the connection keeps working", .timeLimit(.minutes(1)))
     func publishToMissingExchange() async throws {
         let queue = uniqueName()
