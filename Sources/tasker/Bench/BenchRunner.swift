@@ -38,14 +38,22 @@ struct BenchRunner: Sendable {
 
     struct Latency {
         var stage: LatencySummary
-        /// The first part of a stage: step n's result published → the finalizer's transaction
-        /// that records it begins (the result's broker hop and its wait for a batch).
-        var stageToRecord: LatencySummary
-        /// The rest: that transaction begins → step n+1's handler starts (the finalizer's read,
-        /// write and commit, the dispatch's publish, its broker hop and the worker's start).
-        var stageFromRecord: LatencySummary
+        /// A stage split where the finalizer records step n's result (its write's transaction
+        /// begins): before, the result's broker hop, its wait for a batch and the batch's read;
+        /// after, the write and commit, the dispatch's publish, its broker hop and the worker's start.
+        var stageSplit: SplitLatency
         var creation: LatencySummary
+        /// Creation split where the coordinator's call stores the task (its transaction begins):
+        /// before, the request's broker hop; after, the call and commit, the dispatch's publish,
+        /// its broker hop and the worker's start.
+        var creationSplit: SplitLatency
         var endToEnd: LatencySummary
+    }
+
+    /// A latency split at the start of the database transaction that recorded it (`now()`).
+    struct SplitLatency {
+        var before: LatencySummary
+        var after: LatencySummary
     }
 
     /// Runs linear tasks one after another and reads the stage timings from the audit trail: the
@@ -74,9 +82,14 @@ struct BenchRunner: Sendable {
             times[task, default: [:]][position, default: [:]][state] = at
             if state == "complete" { recorded[task, default: [:]][position] = createdAt }
         }
+        var stored: [UUID: Date] = [:]
+        let taskRows = try await client.query("SELECT id, created_at FROM tasks WHERE id = ANY(\(submitted.map(\.0)))", logger: logger)
+        for try await (task, createdAt) in taskRows.decode((UUID, Date).self) { stored[task] = createdAt }
         var stage: [Double] = []
         var toRecord: [Double] = []
         var fromRecord: [Double] = []
+        var toStore: [Double] = []
+        var fromStore: [Double] = []
         var creation: [Double] = []
         var endToEnd: [Double] = []
         for (task, submittedAt) in submitted {
@@ -90,11 +103,21 @@ struct BenchRunner: Sendable {
                     }
                 }
             }
-            if let first = steps[0]?["in_progress"] { creation.append(first.timeIntervalSince(submittedAt) * 1_000) }
+            if let first = steps[0]?["in_progress"] {
+                creation.append(first.timeIntervalSince(submittedAt) * 1_000)
+                if let storedAt = stored[task] {
+                    toStore.append(storedAt.timeIntervalSince(submittedAt) * 1_000)
+                    fromStore.append(first.timeIntervalSince(storedAt) * 1_000)
+                }
+            }
             if let last = steps[3]?["complete"] { endToEnd.append(last.timeIntervalSince(submittedAt) * 1_000) }
         }
         return Latency(
-            stage: LatencySummary(stage), stageToRecord: LatencySummary(toRecord), stageFromRecord: LatencySummary(fromRecord), creation: LatencySummary(creation), endToEnd: LatencySummary(endToEnd))
+            stage: LatencySummary(stage),
+            stageSplit: SplitLatency(before: LatencySummary(toRecord), after: LatencySummary(fromRecord)),
+            creation: LatencySummary(creation),
+            creationSplit: SplitLatency(before: LatencySummary(toStore), after: LatencySummary(fromStore)),
+            endToEnd: LatencySummary(endToEnd))
     }
 
     /// One task fanning out to `width` steps that join; returns seconds from submit to the task's

@@ -53,3 +53,6 @@ struct BenchTable {
 }
 
 func format(_ value: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", value) }
+
+/// "p50/p99" of `summary`, in milliseconds with two decimals.
+func format(_ summary: LatencySummary) -> String { "\(format(summary.p50, 2))/\(format(summary.p99, 2))" }
