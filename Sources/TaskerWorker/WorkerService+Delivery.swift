@@ -53,14 +53,16 @@ extension WorkerService {
         // `step.started` goes out only if the step is still running after the delay (a timer of
         // the shared queue: a fast step costs no task for it); it is confirmed while the handler
         // runs, and reaches the results queue before the result.
+        // With no delay, every start is reported: the report is on its way before the handler runs.
         let report = StartReport()
-        let reportTimer = TimerQueue.shared.schedule(after: configuration.startedReportDelay) {
-            report.fire { try await publishing.publish(started) }
-        }
+        let fireReport: @Sendable () -> Void = { report.fire { try await publishing.publish(started) } }
+        let reportTimer = configuration.startedReportDelay > .zero
+            ? TimerQueue.shared.schedule(after: configuration.startedReportDelay, fireReport) : nil
+        if reportTimer == nil { fireReport() }
         let result = await runningSteps.run(dispatch) { cancellation in
             await self.executor.execute(dispatch, logger: self.logger, cancellation: cancellation)
         }
-        TimerQueue.shared.cancel(reportTimer)
+        if let reportTimer { TimerQueue.shared.cancel(reportTimer) }
         // The handler is done: the next dispatch may start while this one's result is published.
         slot.release()
         let reportFailure = await report.finish()
