@@ -3,7 +3,6 @@ import Logging
 import TaskerAMQP
 import TaskerCore
 import TaskerWire
-import TaskerTimers
 import Tracing
 
 extension WorkerService {
@@ -50,19 +49,13 @@ extension WorkerService {
 
         metrics.started(dispatch)
         let started = executor.started(dispatch)
-        // `step.started` goes out only if the step is still running after the delay (a timer of
-        // the shared queue: a fast step costs no task for it); it is confirmed while the handler
-        // runs, and reaches the results queue before the result.
-        // With no delay, every start is reported: the report is on its way before the handler runs.
-        let report = StartReport()
-        let fireReport: @Sendable () -> Void = { report.fire { try await publishing.publish(started) } }
-        let reportTimer = configuration.startedReportDelay > .zero
-            ? TimerQueue.shared.schedule(after: configuration.startedReportDelay, fireReport) : nil
-        if reportTimer == nil { fireReport() }
+        // `step.started` goes out only if the step is still running after the delay (every start
+        // when the delay is zero); it is confirmed while the handler runs, and reaches the
+        // results queue before the result.
+        let report = StartReport(after: configuration.startedReportDelay) { try await publishing.publish(started) }
         let result = await runningSteps.run(dispatch) { cancellation in
             await self.executor.execute(dispatch, logger: self.logger, cancellation: cancellation)
         }
-        if let reportTimer { TimerQueue.shared.cancel(reportTimer) }
         // The handler is done: the next dispatch may start while this one's result is published.
         slot.release()
         let reportFailure = await report.finish()

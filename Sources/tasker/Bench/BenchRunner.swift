@@ -69,22 +69,21 @@ struct BenchRunner: Sendable {
         let rows = try await client.query(
             """
             SELECT s.task_id, s.position, st.to_state,
-                   COALESCE(to_timestamp((st.metadata->>'reported_at')::float8), st.created_at), st.created_at
-            FROM steps s JOIN step_transitions st ON st.step_id = s.id
+                   COALESCE(to_timestamp((st.metadata->>'reported_at')::float8), st.created_at), st.created_at, t.created_at
+            FROM steps s JOIN step_transitions st ON st.step_id = s.id JOIN tasks t ON t.id = s.task_id
             WHERE s.task_id = ANY(\(submitted.map(\.0))) AND st.to_state IN ('in_progress', 'complete')
             """,
             logger: logger
         )
         var times: [UUID: [Int: [String: Date]]] = [:]
-        // When each step's completion was recorded (its transaction's start, `now()`).
+        // When each step's completion was recorded and each task stored (their transactions' start, `now()`).
         var recorded: [UUID: [Int: Date]] = [:]
-        for try await (task, position, state, at, createdAt) in rows.decode((UUID, Int, String, Date, Date).self) {
+        var stored: [UUID: Date] = [:]
+        for try await (task, position, state, at, createdAt, taskCreatedAt) in rows.decode((UUID, Int, String, Date, Date, Date).self) {
             times[task, default: [:]][position, default: [:]][state] = at
             if state == "complete" { recorded[task, default: [:]][position] = createdAt }
+            stored[task] = taskCreatedAt
         }
-        var stored: [UUID: Date] = [:]
-        let taskRows = try await client.query("SELECT id, created_at FROM tasks WHERE id = ANY(\(submitted.map(\.0)))", logger: logger)
-        for try await (task, createdAt) in taskRows.decode((UUID, Date).self) { stored[task] = createdAt }
         var stage: [Double] = []
         var toRecord: [Double] = []
         var fromRecord: [Double] = []

@@ -1,4 +1,5 @@
 import Foundation
+import TaskerCore
 
 /// Percentiles of a sample of durations in milliseconds.
 struct LatencySummary: Sendable {
@@ -23,6 +24,9 @@ struct LatencySummary: Sendable {
     }
 
     var json: [String: Double] { ["count": Double(count), "p50_ms": p50, "p95_ms": p95, "p99_ms": p99, "max_ms": max] }
+
+    /// ``json`` as a figure of the benchmark's JSON output.
+    var figure: JSONValue { .object(json.mapValues(JSONValue.double)) }
 }
 
 /// Peak resident memory of this process (VmHWM), in MiB.

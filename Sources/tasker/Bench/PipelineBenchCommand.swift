@@ -112,17 +112,17 @@ struct PipelineBenchCommand: AsyncParsableCommand {
                           target: "p50 <= 3, p99 <= 10")
                 table.add("  result published → recorded p50/p99 ms", format(result.stageSplit.before))
                 table.add("  recorded → next handler starts p50/p99 ms", format(result.stageSplit.after))
-                table.add("creation latency p50/p99 ms", "\(format(result.creation.p50, 2))/\(format(result.creation.p99, 2))", target: "p50 <= 3")
+                table.add("creation latency p50/p99 ms", format(result.creation), target: "p50 <= 3")
                 table.add("  request published → stored p50/p99 ms", format(result.creationSplit.before))
                 table.add("  stored → first handler starts p50/p99 ms", format(result.creationSplit.after))
                 table.add("task end-to-end p50/p95/p99 ms", "\(format(result.endToEnd.p50))/\(format(result.endToEnd.p95))/\(format(result.endToEnd.p99))")
-                figures["stage_overhead"] = .object(result.stage.json.mapValues(JSONValue.double))
-                figures["stage_result_to_record"] = .object(result.stageSplit.before.json.mapValues(JSONValue.double))
-                figures["stage_record_to_next_handler"] = .object(result.stageSplit.after.json.mapValues(JSONValue.double))
-                figures["creation_latency"] = .object(result.creation.json.mapValues(JSONValue.double))
-                figures["creation_request_to_store"] = .object(result.creationSplit.before.json.mapValues(JSONValue.double))
-                figures["creation_store_to_first_handler"] = .object(result.creationSplit.after.json.mapValues(JSONValue.double))
-                figures["task_end_to_end"] = .object(result.endToEnd.json.mapValues(JSONValue.double))
+                figures["stage_overhead"] = result.stage.figure
+                figures["stage_result_to_record"] = result.stageSplit.before.figure
+                figures["stage_record_to_next_handler"] = result.stageSplit.after.figure
+                figures["creation_latency"] = result.creation.figure
+                figures["creation_request_to_store"] = result.creationSplit.before.figure
+                figures["creation_store_to_first_handler"] = result.creationSplit.after.figure
+                figures["task_end_to_end"] = result.endToEnd.figure
             }
             if selected.contains("width") {
                 var perWidth: [String: JSONValue] = [:]
@@ -223,7 +223,7 @@ struct PipelineBenchCommand: AsyncParsableCommand {
                 table.add("baseline: PostgreSQL round trip (SELECT 1) p50 / p99 µs", "\(format(roundTrip.p50 * 1_000, 0)) / \(format(roundTrip.p99 * 1_000, 0))")
                 figures["baseline"] = ["amqp_publish_per_second": .double(amqp.publishRate), "amqp_consume_per_second": .double(amqp.consumeRate),
                                        "postgres_commits_per_second": .double(commits),
-                                       "postgres_round_trip_ms": .object(roundTrip.json.mapValues(JSONValue.double))]
+                                       "postgres_round_trip_ms": roundTrip.figure]
                 if case .object(let throughput)? = figures["throughput"], let steps = throughput["steps_per_second"]?.doubleValue {
                     table.add("ratio: steps/s per PG commit/s", format(steps / commits, 3))
                 }
