@@ -39,19 +39,28 @@ func peakResidentMiB(pid: String = "self", field: String = "VmHWM") -> Double? {
     return nil
 }
 
-/// A printed table: label, value, unit, target.
+/// A printed table: label, value, target; and the targets checked in this run.
 struct BenchTable {
     var rows: [(String, String, String)] = []
+    private(set) var targets: [BenchTarget] = []
 
     mutating func add(_ label: String, _ value: String, target: String = "") { rows.append((label, value, target)) }
 
+    /// A row whose target column says, for each of `targets`, its bound and whether it was met.
+    mutating func add(_ label: String, _ value: String, checking targets: [BenchTarget]) {
+        self.targets += targets
+        add(label, value, target: targets.map { "\($0.label.isEmpty ? "" : "\($0.label) ")\($0.requirement): \($0.verdict)" }.joined(separator: "; "))
+    }
+
     var text: String {
         let width = max(10, rows.map(\.0.count).max() ?? 0)
-        var lines = ["\("metric".padding(toLength: width, withPad: " ", startingAt: 0)) | value                | target"]
-        lines.append(String(repeating: "-", count: width + 36))
+        let valueWidth = max(20, rows.map(\.1.count).max() ?? 0)
+        var lines = ["\("metric".padding(toLength: width, withPad: " ", startingAt: 0)) | \("value".padding(toLength: valueWidth, withPad: " ", startingAt: 0)) | target"]
+        lines.append(String(repeating: "-", count: width + valueWidth + 16))
         for (label, value, target) in rows {
-            lines.append("\(label.padding(toLength: width, withPad: " ", startingAt: 0)) | \(value.padding(toLength: 20, withPad: " ", startingAt: 0)) | \(target)")
+            lines.append("\(label.padding(toLength: width, withPad: " ", startingAt: 0)) | \(value.padding(toLength: valueWidth, withPad: " ", startingAt: 0)) | \(target)")
         }
+        if !targets.isEmpty { lines.append(targets.summary) }
         return lines.joined(separator: "\n")
     }
 }
