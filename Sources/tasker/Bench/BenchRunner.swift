@@ -60,11 +60,16 @@ struct BenchRunner: Sendable {
     /// times workers reported (`reported_at`: handler started, result published), so a stage is
     /// "step n's result published → step n+1's handler starts".
     func latency(tasks: Int) async throws -> Latency {
-        var submitted: [(UUID, Date)] = []
-        for _ in 0..<tasks {
-            let (id, at) = try await submit(["linear"])[0]
-            try await waitForCompletion(of: [id], timeout: .seconds(60))
-            submitted.append((id, at))
+        // One connection and reply queue for every request, as a service that submits tasks keeps
+        // them: a new connection per request measured the broker's channel set-up too.
+        let submitted: [(UUID, Date)] = try await withRequestClient { requests in
+            var submitted: [(UUID, Date)] = []
+            for _ in 0..<tasks {
+                let (id, at) = try await self.submit(["linear"], through: requests)[0]
+                try await self.waitForCompletion(of: [id], timeout: .seconds(60))
+                submitted.append((id, at))
+            }
+            return submitted
         }
         let rows = try await client.query(
             """
@@ -168,32 +173,39 @@ struct BenchRunner: Sendable {
 
     /// Submits one task per name, at most 500 in flight; returns ids and submission times.
     private func submit(_ names: [String]) async throws -> [(id: UUID, at: Date)] {
+        try await withRequestClient { requests in try await self.submit(names, through: requests) }
+    }
+
+    /// Runs `body` with a task-request client on a connection of its own.
+    private func withRequestClient<T: Sendable>(_ body: @escaping @Sendable (TaskRequestClient) async throws -> T) async throws -> T {
+        try await AMQPConnection.withConnection(configuration: amqp, logger: logger) { connection in
+            try await TaskRequestClient.withClient(connection: connection, topology: topology, logger: logger, body)
+        }
+    }
+
+    private func submit(_ names: [String], through requests: TaskRequestClient) async throws -> [(id: UUID, at: Date)] {
         let namespace = self.namespace
-        return try await AMQPConnection.withConnection(configuration: amqp, logger: logger) { connection in
-            try await TaskRequestClient.withClient(connection: connection, topology: topology, logger: logger) { client in
-                try await withThrowingTaskGroup(of: (UUID, Date).self) { group in
-                    var results: [(id: UUID, at: Date)] = []
-                    var pending = names[...]
-                    var inFlight = 0
-                    while let name = pending.popFirst() {
-                        if inFlight >= 500, let done = try await group.next() {
-                            results.append(done)
-                            inFlight -= 1
-                        }
-                        group.addTask {
-                            let at = Date()
-                            let reply = try await client.submit(TaskRequest(namespace: namespace, name: name, context: [:]), timeout: .seconds(120))
-                            guard let id = reply.taskID, reply.status == .created else {
-                                throw ValidationError("request rejected: \(reply.errors)")
-                            }
-                            return (id, at)
-                        }
-                        inFlight += 1
-                    }
-                    for try await done in group { results.append(done) }
-                    return results
+        return try await withThrowingTaskGroup(of: (UUID, Date).self) { group in
+            var results: [(id: UUID, at: Date)] = []
+            var pending = names[...]
+            var inFlight = 0
+            while let name = pending.popFirst() {
+                if inFlight >= 500, let done = try await group.next() {
+                    results.append(done)
+                    inFlight -= 1
                 }
+                group.addTask {
+                    let at = Date()
+                    let reply = try await requests.submit(TaskRequest(namespace: namespace, name: name, context: [:]), timeout: .seconds(120))
+                    guard let id = reply.taskID, reply.status == .created else {
+                        throw ValidationError("request rejected: \(reply.errors)")
+                    }
+                    return (id, at)
+                }
+                inFlight += 1
             }
+            for try await done in group { results.append(done) }
+            return results
         }
     }
 
