@@ -26,37 +26,33 @@ struct BenchTarget: Sendable {
         self.unit = unit
     }
 
+    /// The bound's value.
+    var limit: Double {
+        switch bound {
+        case .atMost(let limit), .atLeast(let limit): limit
+        }
+    }
+
     var met: Bool {
         switch bound {
-        case .atMost(let limit): value <= limit
-        case .atLeast(let limit): value >= limit
+        case .atMost: value <= limit
+        case .atLeast: value >= limit
         }
     }
 
     /// The bound as the table prints it, e.g. `<= 3 ms`.
     var requirement: String {
         switch bound {
-        case .atMost(let limit): "<= \(Self.number(limit))\(unitSuffix)"
-        case .atLeast(let limit): ">= \(Self.number(limit))\(unitSuffix)"
+        case .atMost: "<= \(Self.number(limit))\(unitSuffix)"
+        case .atLeast: ">= \(Self.number(limit))\(unitSuffix)"
         }
     }
 
-    /// `met`, or `MISSED` with how far the value is from the bound.
-    var verdict: String {
-        guard !met else { return "met" }
-        switch bound {
-        case .atMost(let limit): return "MISSED by \(Self.number(value - limit))\(unitSuffix)"
-        case .atLeast(let limit): return "MISSED by \(Self.number(limit - value))\(unitSuffix)"
-        }
-    }
+    /// `met`, or `MISSED by` how far the value is from the bound.
+    var verdict: String { met ? "met" : "MISSED by \(Self.number(abs(value - limit)))\(unitSuffix)" }
 
     var figure: JSONValue {
-        let limit: Double
-        switch bound {
-        case .atMost(let bound): limit = bound
-        case .atLeast(let bound): limit = bound
-        }
-        return ["name": .string(name), "value": .double(value), "requirement": .string(requirement), "limit": .double(limit), "met": .bool(met)]
+        ["name": .string(name), "value": .double(value), "requirement": .string(requirement), "limit": .double(limit), "met": .bool(met)]
     }
 
     private var unitSuffix: String { unit.isEmpty ? "" : " \(unit)" }
