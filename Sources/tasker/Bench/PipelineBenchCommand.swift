@@ -239,12 +239,14 @@ struct PipelineBenchCommand: AsyncParsableCommand {
                     url: try service.amqpURLString(), messages: 20_000, size: 200, queueType: .quorum, inFlight: 1_000, prefetch: 200, logger: logger)
                 table.add("baseline: AMQP publish+confirm msg/s", format(amqp.publishRate, 0))
                 table.add("baseline: AMQP consume+ack msg/s", format(amqp.consumeRate, 0))
+                let hop = LatencySummary(try await AMQPHopBenchmark.run(url: try service.amqpURLString(), messages: 300, logger: logger))
+                table.add("baseline: AMQP hop through this client, idle (quorum) p50 / p99 ms", "\(format(hop.p50, 3)) / \(format(hop.p99, 3))")
                 let commits = try await runner.commitRate(count: 2_000)
                 table.add("baseline: PostgreSQL commits/s", format(commits, 0))
                 let roundTrip = try await runner.roundTrip(count: 5_000)
                 table.add("baseline: PostgreSQL round trip (SELECT 1) p50 / p99 µs", "\(format(roundTrip.p50 * 1_000, 0)) / \(format(roundTrip.p99 * 1_000, 0))")
                 figures["baseline"] = ["amqp_publish_per_second": .double(amqp.publishRate), "amqp_consume_per_second": .double(amqp.consumeRate),
-                                       "postgres_commits_per_second": .double(commits),
+                                       "amqp_hop_ms": hop.figure, "postgres_commits_per_second": .double(commits),
                                        "postgres_round_trip_ms": roundTrip.figure]
                 if case .object(let throughput)? = figures["throughput"], let steps = throughput["steps_per_second"]?.doubleValue {
                     table.add("ratio: steps/s per PG commit/s", format(steps / commits, 3))
