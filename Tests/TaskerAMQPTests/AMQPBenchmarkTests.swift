@@ -26,3 +26,14 @@ extension AMQPConnectionTests {
         #endif
     }
 }
+
+extension AMQPConnectionTests {
+    /// The hop benchmark measures every message it sends, each hop a positive duration well under
+    /// a second on a local broker.
+    @Test("hop benchmark", .timeLimit(.minutes(1)))
+    func hopBenchmark() async throws {
+        let hops = try await AMQPHopBenchmark.run(url: testAMQPURL, messages: 20, pause: .milliseconds(1), logger: testLogger)
+        #expect(hops.count == 20)
+        #expect(hops.allSatisfy { $0 > 0 && $0 < 1_000 })
+    }
+}
