@@ -163,12 +163,7 @@ struct BenchRunner: Sendable {
     /// runs leave nothing behind: every coordinator loads every registered template at start.
     /// (The audit trails are append-only; `tasker.allow_purge` lets this transaction delete them.)
     func removeNamespaces(_ namespaces: [String]) async throws {
-        let logger = self.logger
-        try await client.withTransaction(logger: logger) { connection in
-            try await connection.query("SET LOCAL tasker.allow_purge = 'on'", logger: logger)
-            try await connection.query("DELETE FROM tasks WHERE namespace = ANY(\(namespaces))", logger: logger)
-            try await connection.query("DELETE FROM task_templates WHERE namespace = ANY(\(namespaces))", logger: logger)
-        }
+        try await BenchLeftovers.removeNamespaces(namespaces, client: client, logger: logger)
     }
 
     /// Submits one task per name, at most 500 in flight; returns ids and submission times.

@@ -63,6 +63,8 @@ struct PipelineBenchCommand: AsyncParsableCommand {
             if let directory = Migration.locateDirectory() {
                 try await PostgresMigrator(client: client, logger: logger).migrate(try Migration.load(from: directory))
             }
+            let removed = try await BenchLeftovers(client: client, amqp: pipeline.amqp, logger: logger).removeRuns(olderThan: .seconds(15 * 60))
+            if removed > 0 { print("removed what \(removed) interrupted benchmark run(s) left behind (tasks, templates, exchanges, queues)") }
             let store = PostgresStore(database: pool, logger: logger)
             for yaml in BenchTemplates.all(namespace: namespace, widths: widthList) + [BenchTemplates.nap(namespace: napNamespace, steps: scalingSteps)] {
                 try await store.registerTemplate(try TemplateLoader().load(yaml: yaml, file: "bench"))
