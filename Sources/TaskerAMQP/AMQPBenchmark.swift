@@ -30,8 +30,7 @@ public struct AMQPBenchmark: Sendable {
         let consumerConfiguration = try AMQPConfiguration(url: url, connectionName: "tasker-bench-consumer")
 
         return try await AMQPConnection.withConnection(configuration: publisherConfiguration, logger: logger) { publisher in
-            try await publisher.declare(AMQPQueue(name: queue, type: queueType))
-            do {
+            try await publisher.withTemporaryQueue(AMQPQueue(name: queue, type: queueType)) {
                 // 1. `inFlight` tasks call publish(_:) concurrently, so that many confirms are outstanding.
                 let publishStart = clock.now
                 try await withThrowingTaskGroup(of: Void.self) { group in
@@ -83,14 +82,10 @@ public struct AMQPBenchmark: Sendable {
                     await deliveries.cancel()
                     return duration
                 }
-                try await publisher.deleteQueue(queue)
                 return AMQPBenchmarkResult(
                     messages: messages, messageSize: size, queueType: queueType, inFlight: inFlight, prefetch: prefetch,
                     publishDuration: publishDuration, batchPublishDuration: batchPublishDuration, consumeDuration: consumeDuration
                 )
-            } catch {
-                try? await publisher.deleteQueue(queue)
-                throw error
             }
         }
     }

@@ -23,9 +23,8 @@ public enum AMQPHopBenchmark {
         let publisherConfiguration = try AMQPConfiguration(url: url, connectionName: "tasker-bench-hop-publisher")
         let consumerConfiguration = try AMQPConfiguration(url: url, connectionName: "tasker-bench-hop-consumer")
         return try await AMQPConnection.withConnection(configuration: publisherConfiguration, logger: logger) { publisher in
-            try await publisher.declare(AMQPQueue(name: queue, type: queueType))
-            do {
-                let hops = try await AMQPConnection.withConnection(configuration: consumerConfiguration, logger: logger) { consumer in
+            try await publisher.withTemporaryQueue(AMQPQueue(name: queue, type: queueType)) {
+                try await AMQPConnection.withConnection(configuration: consumerConfiguration, logger: logger) { consumer in
                     let deliveries = try await consumer.consume(queue: queue, prefetch: 10)
                     var iterator = deliveries.makeAsyncIterator()
                     var hops: [Double] = []
@@ -46,11 +45,6 @@ public enum AMQPHopBenchmark {
                     await deliveries.cancel()
                     return hops
                 }
-                try await publisher.deleteQueue(queue)
-                return hops
-            } catch {
-                try? await publisher.deleteQueue(queue)
-                throw error
             }
         }
     }

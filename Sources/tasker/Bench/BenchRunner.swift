@@ -159,13 +159,6 @@ struct BenchRunner: Sendable {
         })
     }
 
-    /// Deletes the benchmark's tasks (with their steps and audit trails) and its templates, so
-    /// runs leave nothing behind: every coordinator loads every registered template at start.
-    /// (The audit trails are append-only; `tasker.allow_purge` lets this transaction delete them.)
-    func removeNamespaces(_ namespaces: [String]) async throws {
-        try await BenchLeftovers.removeNamespaces(namespaces, client: client, logger: logger)
-    }
-
     /// Submits one task per name, at most 500 in flight; returns ids and submission times.
     private func submit(_ names: [String]) async throws -> [(id: UUID, at: Date)] {
         try await withRequestClient { requests in try await self.submit(names, through: requests) }

@@ -44,12 +44,10 @@ struct BenchTable {
     var rows: [(String, String, String)] = []
     private(set) var targets: [BenchTarget] = []
 
-    mutating func add(_ label: String, _ value: String, target: String = "") { rows.append((label, value, target)) }
-
-    /// A row whose target column says, for each of `targets`, its bound and whether it was met.
-    mutating func add(_ label: String, _ value: String, checking targets: [BenchTarget]) {
+    /// A row; its target column says, for each of `targets`, its bound and whether it was met.
+    mutating func add(_ label: String, _ value: String, checking targets: [BenchTarget] = []) {
         self.targets += targets
-        add(label, value, target: targets.map { "\($0.label.isEmpty ? "" : "\($0.label) ")\($0.requirement): \($0.verdict)" }.joined(separator: "; "))
+        rows.append((label, value, targets.map(\.column).joined(separator: "; ")))
     }
 
     var text: String {

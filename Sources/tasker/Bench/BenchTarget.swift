@@ -51,6 +51,9 @@ struct BenchTarget: Sendable {
     /// `met`, or `MISSED by` how far the value is from the bound.
     var verdict: String { met ? "met" : "MISSED by \(Self.number(abs(value - limit)))\(unitSuffix)" }
 
+    /// What the table's target column says, e.g. `p50 <= 3 ms: MISSED by 1.008 ms`.
+    var column: String { "\(label.isEmpty ? "" : "\(label) ")\(requirement): \(verdict)" }
+
     var figure: JSONValue {
         ["name": .string(name), "value": .double(value), "requirement": .string(requirement), "limit": .double(limit), "met": .bool(met)]
     }
