@@ -20,6 +20,8 @@ package enum WireMessageKind: Sendable, Hashable {
     case stepDispatch
     /// A worker's report on one attempt (workers → finalizer); the AMQP type is the report's kind.
     case stepResult(StepResultMessage.Kind)
+    /// Several reports of one worker in one message, AMQP type `step.results` (``StepResultBatch``).
+    case stepResults
     /// A lifecycle event (observers); the AMQP type is the event's name.
     case event(LifecycleEventName)
     /// An operator cancelled a step: workers running it stop (AMQP type `step.cancel`).
@@ -47,6 +49,7 @@ package enum WireMessageKind: Sendable, Hashable {
         case .taskRequestReply: Self.taskRequestReplyType
         case .stepDispatch: LifecycleEventName.viableStepsDiscovered.rawValue
         case .stepResult(let kind): kind.rawValue
+        case .stepResults: StepResultBatch.event
         case .event(let name): name.rawValue
         case .stepCancellation: StepCancellation.messageType
         }
@@ -64,7 +67,7 @@ package enum WireMessageKind: Sendable, Hashable {
     /// mandatory (nobody has to observe them), nor are replies (the caller may have gone).
     package var isMandatory: Bool {
         switch self {
-        case .taskRequest, .stepDispatch, .stepResult: true
+        case .taskRequest, .stepDispatch, .stepResult, .stepResults: true
         case .taskRequestReply, .event, .stepCancellation: false
         }
     }

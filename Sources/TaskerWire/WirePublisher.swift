@@ -71,6 +71,47 @@ package struct WirePublisher: Sendable {
         )
     }
 
+    /// Publishes reports to the results exchange: one alone as its own message (its trace in
+    /// the headers, as ``publish(_:)-(StepResultMessage)``), several as one `step.results`
+    /// message (``StepResultBatch``, each entry with its trace), split in as many messages as keep
+    /// each body within ``StepResultMessage/maxBodyBytes``. Returns once the broker confirmed them all.
+    package func publish(_ entries: [StepResultBatch.Entry]) async throws {
+        guard entries.count > 1 else {
+            guard let entry = entries.first else { return }
+            let kind = WireMessageKind.stepResult(entry.result.kind)
+            var properties = kind.properties(messageID: UUID.random(), timestamp: entry.result.occurredAt)
+            for (key, value) in entry.trace where properties.headers[key] == nil { properties.headers[key] = .string(value) }
+            try await connection.publish(
+                Array(try WireCoding.encode(entry.result)), exchange: topology.resultsExchange, routingKey: topology.resultsRoutingKey,
+                properties: properties, mandatory: kind.isMandatory)
+            return
+        }
+        let body = try StepResultBatch.encode(entries)
+        // A finalizer refuses a body over the limit of one report: a batch that would be
+        // larger goes out as two halves, each split again if need be.
+        guard body.count <= StepResultMessage.maxBodyBytes else {
+            let half = entries.count / 2
+            async let first: Void = publish(Array(entries[..<half]))
+            try await publish(Array(entries[half...]))
+            try await first
+            return
+        }
+        let kind = WireMessageKind.stepResults
+        try await connection.publish(
+            Array(body),
+            exchange: topology.resultsExchange,
+            routingKey: topology.resultsRoutingKey,
+            properties: kind.properties(messageID: UUID.random(), timestamp: Date()),
+            mandatory: kind.isMandatory
+        )
+    }
+
+    /// The trace context of the current span as the strings a ``StepResultBatch/Entry`` carries.
+    package static func currentTrace() -> [String: String] {
+        guard let current = ServiceContext.current else { return [:] }
+        return WireTracing.headers(for: current).compactMapValues(\.stringValue)
+    }
+
     /// Publishes a task request to the requests exchange.
     /// - Parameters:
     ///   - correlationID: Set, with `replyTo`, when the caller waits for the coordinator's answer.

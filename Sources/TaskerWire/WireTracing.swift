@@ -26,6 +26,12 @@ package enum WireTracing {
         return context
     }
 
+    /// The trace context a ``StepResultBatch/Entry`` carries (its `trace`), as the parent for the receiver's span.
+    package static func context(from trace: [String: String]) -> ServiceContext {
+        guard !trace.isEmpty else { return .topLevel }
+        return context(from: trace.mapValues(AMQPFieldValue.string))
+    }
+
     struct HeadersInjector: Injector {
         func inject(_ value: String, forKey key: String, into headers: inout [String: AMQPFieldValue]) {
             headers[key] = .string(value)

@@ -9,10 +9,18 @@ import TaskerCore
 /// - `tasker.worker.step.duration` (timer), same dimensions: how long handlers ran.
 /// - `tasker.worker.step.queue_wait` (timer), dimension `namespace`: from the dispatch
 ///   (`dispatched_at`, the dispatcher's clock) to the handler's start.
+/// - `tasker.worker.result_batch_size` (recorder): the results each message to the results
+///   exchange carried (``ResultBatcher``).
 struct WorkerMetrics: Sendable {
     static let stepsLabel = "tasker.worker.steps"
     static let durationLabel = "tasker.worker.step.duration"
     static let queueWaitLabel = "tasker.worker.step.queue_wait"
+    static let resultBatchSizeLabel = "tasker.worker.result_batch_size"
+
+    /// A message with `count` results went to the results exchange.
+    func publishedResults(_ count: Int) {
+        Recorder(label: Self.resultBatchSizeLabel).record(count)
+    }
 
     func started(_ dispatch: StepDispatch, at now: Date = Date()) {
         let seconds = max(0, now.timeIntervalSince(dispatch.dispatchedAt))

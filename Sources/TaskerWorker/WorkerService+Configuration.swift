@@ -34,6 +34,11 @@ extension WorkerService {
         /// the finalizer records the same `in_progress` transition, with one message and one
         /// transaction less. Zero reports every start at once.
         public var startedReportDelay: Duration
+        /// The most step results one message to the results exchange carries (default 32). While
+        /// a message waits for the broker's confirm, the results that finish meanwhile are sent
+        /// together in the next one (`step.results`, docs/wire-protocol.md); an idle worker sends
+        /// each alone. 1 sends every result alone, without waiting for the one before it.
+        public var resultBatchSize: Int
 
         /// Creates a configuration; every knob but the broker has a default.
         public init(
@@ -42,9 +47,11 @@ extension WorkerService {
             namespaces: [String] = ["default"],
             concurrency: Int = 16,
             workerID: String = WorkerService.defaultWorkerID,
-            startedReportDelay: Duration = .milliseconds(100)
+            startedReportDelay: Duration = .milliseconds(100),
+            resultBatchSize: Int = 32
         ) {
             self.startedReportDelay = startedReportDelay
+            self.resultBatchSize = resultBatchSize
             self.amqp = amqp
             self.topology = topology
             self.namespaces = namespaces

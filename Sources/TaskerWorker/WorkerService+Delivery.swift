@@ -6,9 +6,12 @@ import TaskerWire
 import Tracing
 
 extension WorkerService {
-    /// Handles one delivery: decode, publish `started`, run, publish the result, acknowledge.
-    /// `slot` is released once the handler has returned.
-    func process(_ delivery: AMQPDelivery, from queue: String, publishing: WirePublisher, slot: StepSlots.Slot) async {
+    /// Handles one delivery: decode, publish `started`, run, publish the result (through
+    /// `results`), acknowledge. `slot` is released once the handler has returned.
+    func process(
+        _ delivery: AMQPDelivery, from queue: String, publishing: WirePublisher,
+        results: @Sendable (StepResultMessage) async throws -> Void, slot: StepSlots.Slot
+    ) async {
         let dispatch: StepDispatch
         do {
             dispatch = try WireCoding.decode(StepDispatch.self, from: Data(delivery.body))
@@ -35,12 +38,15 @@ extension WorkerService {
                 span.attributes["tasker.step.handler"] = dispatch.handler
                 span.attributes["tasker.step.attempt"] = dispatch.attempt
             }
-            await attempt(dispatch, delivery: delivery, publishing: publishing, slot: slot)
+            await attempt(dispatch, delivery: delivery, publishing: publishing, results: results, slot: slot)
         }
     }
 
     /// Runs one decoded dispatch: publish `started`, run, publish the result, acknowledge.
-    private func attempt(_ dispatch: StepDispatch, delivery: AMQPDelivery, publishing: WirePublisher, slot: StepSlots.Slot) async {
+    private func attempt(
+        _ dispatch: StepDispatch, delivery: AMQPDelivery, publishing: WirePublisher,
+        results: @Sendable (StepResultMessage) async throws -> Void, slot: StepSlots.Slot
+    ) async {
         // Every line an attempt logs is at debug level: the step's metadata is attached only
         // when they are emitted (writing it costs a rendering of the handler's metadata).
         let logger = self.logger.logLevel <= .debug
@@ -80,7 +86,7 @@ extension WorkerService {
             return
         }
         do {
-            try await publishing.publish(result)
+            try await results(result)
         } catch {
             logger.debug("step result not published", metadata: [LogKeys.error: "\(String(reflecting: error))"])
             returnForRedelivery(delivery, logger: logger)

@@ -77,7 +77,8 @@ public final class WorkerService: Service {
         try await AMQPConnection.withConnection(configuration: connectionConfiguration("consume"), logger: logger) { consuming in
             try await AMQPConnection.withConnection(configuration: connectionConfiguration("publish"), logger: logger) { publishing in
                 try await TaskerTopology.declare(on: consuming, topology: configuration.topology, namespaces: configuration.namespaces)
-                try await consume(from: consuming, publishingOn: WirePublisher(connection: publishing, topology: configuration.topology))
+                let wire = WirePublisher(connection: publishing, topology: configuration.topology)
+                try await consume(from: consuming, publishingOn: wire, results: resultPublisher(wire))
             }
         }
     }
@@ -88,10 +89,30 @@ public final class WorkerService: Service {
         return amqp
     }
 
+    /// How results are published: alone, each as soon as it is ready (``Configuration/resultBatchSize`` 1),
+    /// or through a ``ResultBatcher``.
+    private func resultPublisher(_ wire: WirePublisher) -> @Sendable (StepResultMessage) async throws -> Void {
+        let metrics = self.metrics
+        guard configuration.resultBatchSize > 1 else {
+            return { result in
+                try await wire.publish(result)
+                metrics.publishedResults(1)
+            }
+        }
+        let batcher = ResultBatcher(maxBatch: configuration.resultBatchSize) { entries in
+            try await wire.publish(entries)
+            metrics.publishedResults(entries.count)
+        }
+        return { result in try await batcher.publish(StepResultBatch.Entry(result, trace: WirePublisher.currentTrace())) }
+    }
+
     // MARK: - Consuming
 
     /// Merges every namespace's consumer into one stream and runs deliveries with bounded width.
-    private func consume(from consuming: AMQPConnection, publishingOn publishing: WirePublisher) async throws {
+    private func consume(
+        from consuming: AMQPConnection, publishingOn publishing: WirePublisher,
+        results: @escaping @Sendable (StepResultMessage) async throws -> Void
+    ) async throws {
         let prefetch = UInt16(clamping: configuration.prefetch ?? Self.defaultPrefetch(concurrency: configuration.concurrency))
         var consumers: [AMQPConsumer] = []
         var seen = Set<String>()
@@ -127,7 +148,7 @@ public final class WorkerService: Service {
             // Stop taking deliveries on graceful shutdown or cancellation. The handler is
             // synchronous, so finishing the stream and setting the flag needs no extra task.
             await withTaskCancellationOrGracefulShutdownHandler {
-                await runDeliveries(deliveries, state: state, publishing: publishing)
+                await runDeliveries(deliveries, state: state, publishing: publishing, results: results)
             } onCancelOrGracefulShutdown: {
                 state.stopping.withLock { $0 = true }
                 merged.finish()
@@ -146,9 +167,12 @@ public final class WorkerService: Service {
 
     /// Runs deliveries, at most `concurrency` handlers at once, until the stream ends or
     /// `stopping` is set. A step's slot frees when its handler returns (``StepSlots``).
-    private func runDeliveries(_ deliveries: AsyncStream<(delivery: AMQPDelivery, queue: String)>, state: ConsumeState, publishing: WirePublisher) async {
+    private func runDeliveries(
+        _ deliveries: AsyncStream<(delivery: AMQPDelivery, queue: String)>, state: ConsumeState, publishing: WirePublisher,
+        results: @escaping @Sendable (StepResultMessage) async throws -> Void
+    ) async {
         await StepSlots(limit: configuration.concurrency).run(deliveries, while: { !state.stopping.withLock { $0 } }) { item, slot in
-            await self.process(item.delivery, from: item.queue, publishing: publishing, slot: slot)
+            await self.process(item.delivery, from: item.queue, publishing: publishing, results: results, slot: slot)
         }
     }
 }

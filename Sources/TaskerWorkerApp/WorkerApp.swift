@@ -103,6 +103,12 @@ public struct WorkerApp: Sendable {
         }
         if let workerID = options.resolvedWorkerID { configuration.workerID = workerID }
         if let delay = options.startedReportDelay { configuration.startedReportDelay = delay }
+        if let size = options.resultBatchSize {
+            guard size > 0 else {
+                throw WorkerStartupError(code: .configuration, message: "TASKER_RESULT_BATCH_SIZE must be positive")
+            }
+            configuration.resultBatchSize = size
+        }
         return WorkerService(configuration: configuration, registry: handlers, logger: logger)
     }
 }

@@ -80,6 +80,14 @@ public struct WorkerOptions: ParsableArguments, Sendable {
         environment["TASKER_STARTED_REPORT_DELAY_MS"].flatMap(Int64.init).flatMap { $0 >= 0 ? .milliseconds($0) : nil }
     }
 
+    /// `TASKER_RESULT_BATCH_SIZE`, if set: the most results one message carries (1: each alone).
+    public var resultBatchSize: Int? { Self.resultBatchSize(in: environment) }
+
+    /// `TASKER_RESULT_BATCH_SIZE` in `environment`, if set to an integer.
+    public static func resultBatchSize(in environment: [String: String]) -> Int? {
+        environment["TASKER_RESULT_BATCH_SIZE"].flatMap(Int.init)
+    }
+
     /// Splits comma-separated values, trims blanks, drops empty items.
     static func list(_ values: [String]) -> [String] {
         values.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }

@@ -9,7 +9,7 @@ import TaskerFuzzing
     /// Inputs per decoder: sized for a debug build in CI (each YAML template goes through
     /// libyaml and two loads, each JSON body through Foundation's decoder).
     @Test(arguments: [
-        (FuzzTarget.taskRequest, 3_000), (.stepDispatch, 3_000), (.stepResult, 3_000),
+        (FuzzTarget.taskRequest, 3_000), (.stepDispatch, 3_000), (.stepResult, 3_000), (.stepResults, 2_000),
         (.templateYAML, 600), (.templateJSON, 600),
     ])
     func generatedInputsKeepEveryProperty(target: FuzzTarget, count: Int) {

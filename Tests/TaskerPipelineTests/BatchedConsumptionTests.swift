@@ -37,7 +37,7 @@ import TaskerCore
                         prepare: { delivery in
                             let index = Int(String(decoding: delivery.body, as: UTF8.self))!
                             // Keys 0..<50 stand for tasks: several messages share one.
-                            return ((delivery, index), UInt64(index % 50))
+                            return [(element: (delivery, index), key: UInt64(index % 50))]
                         }
                     ) { batch in
                         record.state.withLock { state in

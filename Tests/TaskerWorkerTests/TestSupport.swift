@@ -96,11 +96,18 @@ struct BrokerFixture {
         )
     }
 
-    /// Decodes and acknowledges a result delivery.
+    /// Decodes and acknowledges a result delivery that carries one report.
     static func result(_ delivery: AMQPDelivery) throws -> StepResultMessage {
         let result = try WireCoding.decode(StepResultMessage.self, from: Data(delivery.body))
         try delivery.ack()
         return result
+    }
+
+    /// Decodes and acknowledges a result delivery: its one report, or each of a `step.results` batch.
+    static func results(_ delivery: AMQPDelivery) throws -> [StepResultMessage] {
+        let entries = try StepResultBatch.decode(Data(delivery.body))
+        try delivery.ack()
+        return entries.map(\.result)
     }
 }
 

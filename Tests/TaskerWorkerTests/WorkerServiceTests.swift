@@ -100,8 +100,7 @@ struct WorkerServiceTests {
                 let failed = try await withTimeout(.seconds(30), "two failures") {
                     var failed: [UUID: StepResultMessage] = [:]
                     for try await delivery in results {
-                        let result = try BrokerFixture.result(delivery)
-                        if result.kind == .failed { failed[result.stepID] = result }
+                        for result in try BrokerFixture.results(delivery) where result.kind == .failed { failed[result.stepID] = result }
                         if failed.count == 2 { break }
                     }
                     return failed
@@ -169,7 +168,7 @@ struct WorkerServiceTests {
                 let (received, elapsed) = try await withTimeout(.seconds(60), "16 results") {
                     var received: [StepResultMessage] = []
                     for try await delivery in results {
-                        received.append(try BrokerFixture.result(delivery))
+                        received += try BrokerFixture.results(delivery)
                         if received.count == 16 { break }
                     }
                     let starts = received.filter { $0.kind == .started }.map(\.occurredAt)

@@ -13,6 +13,9 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case stepDispatch = "dispatch"
     /// `WireCoding.decode(StepResultMessage.self, from:)`.
     case stepResult = "result"
+    /// `StepResultBatch.decode(_:)`: what the finalizer runs on a results-queue body (one
+    /// report, or a `step.results` batch of them).
+    case stepResults = "results"
     /// `TemplateLoader.load(yaml:file:)`, with and without the `test` environment.
     case templateYAML = "template-yaml"
     /// `TemplateLoader.load(json:file:)`.
@@ -38,6 +41,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .taskRequest: return try runTaskRequest(input)
         case .stepDispatch: return try runWire(StepDispatch.self, input, limit: .stepDispatchBody)
         case .stepResult: return try runWire(StepResultMessage.self, input, limit: .stepResultBody)
+        case .stepResults: return try runResults(input)
         case .templateYAML:
             let text = String(decoding: input, as: UTF8.self)
             let verdict = try runTemplate { () throws(TemplateLoadError) in try TemplateLoader().load(yaml: text, file: "fuzz.yaml") }
@@ -118,6 +122,42 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
             _ = try WireCoding.decode(type, from: encoded)
         } catch {
             throw fail("re-encoded message is refused: \(error)")
+        }
+        return .accepted
+    }
+
+    private func runResults(_ input: Data) throws(Violation) -> Verdict {
+        let entries: [StepResultBatch.Entry]
+        do {
+            entries = try StepResultBatch.decode(input)
+        } catch {
+            if error.reason.isEmpty { throw fail("rejection without a reason") }
+            if input.count > InputLimit.stepResultBody.maximum, error.limit?.limit != .stepResultBody {
+                throw fail("oversized body (\(input.count) bytes) refused without naming the limit: \(error)")
+            }
+            return .rejected(Self.reasonKind(error.reason))
+        }
+        if input.count > InputLimit.stepResultBody.maximum { throw fail("accepted a body of \(input.count) bytes") }
+        if entries.isEmpty { throw fail("accepted a body without reports") }
+        for entry in entries {
+            if let results = entry.result.results { try checkDepth(results, "results") }
+        }
+        // What a worker sends: the reports again, as one batch, read back the same.
+        let encoded: Data
+        do {
+            encoded = try StepResultBatch.encode(entries)
+        } catch {
+            throw fail("accepted reports cannot be encoded: \(error)")
+        }
+        do {
+            let again = try StepResultBatch.decode(encoded)
+            if again.count != entries.count || zip(again, entries).contains(where: { $0.trace != $1.trace }) {
+                throw fail("re-encoded reports read back differently")
+            }
+        } catch let violation as Violation {
+            throw violation
+        } catch {
+            throw fail("re-encoded reports are refused: \(error)")
         }
         return .accepted
     }

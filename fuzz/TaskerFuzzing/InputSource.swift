@@ -24,6 +24,7 @@ public struct InputSource: Sendable {
         case .taskRequest: return ValidInputs.taskRequest(&random)
         case .stepDispatch: return ValidInputs.stepDispatch(&random)
         case .stepResult: return ValidInputs.stepResult(&random)
+        case .stepResults: return ValidInputs.stepResults(&random)
         case .templateYAML: return Data(ValidInputs.templateYAML(&random).utf8)
         case .templateJSON: return ValidInputs.templateJSON(&random)
         }

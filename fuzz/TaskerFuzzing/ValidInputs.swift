@@ -145,6 +145,22 @@ public enum ValidInputs {
         return (try? WireCoding.encode(message)) ?? Data()
     }
 
+    /// A valid results-queue body: one report alone, or a `step.results` batch of 2 to 6, some
+    /// with a trace.
+    public static func stepResults(_ random: inout FuzzRandom) -> Data {
+        guard random.chance(0.7) else { return stepResult(&random) }
+        var reports: [String] = []
+        for _ in 0..<random.int(2...6) {
+            var report = String(decoding: stepResult(&random), as: UTF8.self)
+            if random.chance(0.5), report.hasSuffix("}") {
+                report.removeLast()
+                report += #","trace":{"traceparent":"00-\#(random.int(0...999_999))-01"}}"#
+            }
+            reports.append(report)
+        }
+        return Data(#"{"event":"step.results","results":[\#(reports.joined(separator: ","))],"schema_version":1}"#.utf8)
+    }
+
     /// A valid template as YAML: a random DAG in block or flow style, with the optional sections.
     public static func templateYAML(_ random: inout FuzzRandom) -> String {
         let count = random.chance(0.02) ? random.int(50...300) : random.int(1...12)

@@ -73,6 +73,12 @@ public struct InputLimit: Sendable, Hashable, CustomStringConvertible {
     public static let messageNestingDepth = InputLimit(
         subject: "message body", maximum: nestingDepth.maximum + 2, unit: .levels)
 
+    /// How deeply a body of several step results (``StepResultBatch``) may nest: a report's
+    /// `results` at ``nestingDepth`` plus the report and the batch around it
+    /// (`results[i].results` is three levels down).
+    public static let resultBatchNestingDepth = InputLimit(
+        subject: "step result batch body", maximum: nestingDepth.maximum + 3, unit: .levels)
+
     /// How deeply any JSON text given to ``JSONValue/parse(_:maxDepth:)`` may nest by default
     /// (512 levels, which bounds the recursive parser's stack; the ceiling Foundation's parser,
     /// used before, had too). For documents Tasker stored itself; outside input gets the

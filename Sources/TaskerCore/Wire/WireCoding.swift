@@ -102,9 +102,24 @@ public enum WireCoding {
         guard depth <= InputLimit.messageNestingDepth.maximum else {
             throw WireDecodingError(limit: InputLimit.messageNestingDepth.exceeded(by: depth, in: bodyLimit.subject))
         }
+        return try decode(type, fromParsed: try parse(data))
+    }
+
+    /// Parses a body whose size and nesting were checked, turning a parse error into one line.
+    static func parse(_ data: Data) throws(WireDecodingError) -> JSONValue {
+        do {
+            return try JSONParser.parse(data)
+        } catch let error as JSONValue.ParseError {
+            throw WireDecodingError(reason: "malformed JSON: \(error.reason)")
+        } catch {
+            throw WireDecodingError(reason: "\(error)")
+        }
+    }
+
+    /// Decodes a message from its parsed body (or a member of one) and checks its values.
+    static func decode<T: Decodable>(_ type: T.Type, fromParsed parsed: JSONValue) throws(WireDecodingError) -> T {
         let value: T
         do {
-            let parsed = try JSONParser.parse(data)
             if let direct = T.self as? any DirectWireDecodable.Type, let members = parsed.objectValue,
                 let message = direct.init(wireMembers: members) as? T
             {
@@ -112,8 +127,6 @@ public enum WireCoding {
             } else {
                 value = try treeDecoder.decode(type, from: parsed)
             }
-        } catch let error as JSONValue.ParseError {
-            throw WireDecodingError(reason: "malformed JSON: \(error.reason)")
         } catch let error as DecodingError {
             throw WireDecodingError(reason: error.readableReason)
         } catch {

@@ -39,25 +39,30 @@ public final class FinalizerService: Service, BootstrappedService {
         }
     }
 
-    /// A delivery and its decoded report (or why it could not be decoded).
-    typealias Received = (delivery: AMQPDelivery, decoded: Result<StepResultMessage, WireDecodingError>)
+    /// A report (or why a delivery could not be decoded) and the delivery that carried it.
+    typealias Received = (delivery: SharedDelivery, decoded: Result<StepResultBatch.Entry, WireDecodingError>)
 
-    /// Decodes a delivery as it arrives; the key (its task's) picks its lane.
-    @Sendable static func decode(_ delivery: AMQPDelivery) -> (element: Received, key: UInt64) {
+    /// Decodes a delivery as it arrives into its reports (one, or several for `step.results`);
+    /// each report's task picks its lane.
+    @Sendable static func decode(_ delivery: AMQPDelivery) -> [(element: Received, key: UInt64)] {
         do {
-            let message = try WireCoding.decode(StepResultMessage.self, from: Data(delivery.body))
-            return ((delivery, .success(message)), message.taskID.laneKey)
+            let entries = try StepResultBatch.decode(Data(delivery.body))
+            let shared = SharedDelivery(delivery, reports: entries.count)
+            return entries.map { entry in ((shared, .success(entry)), entry.result.taskID.laneKey) }
         } catch {
-            return ((delivery, .failure(error)), 0)
+            return [((SharedDelivery(delivery, reports: 1), .failure(error)), 0)]
         }
     }
 
+    /// A decoded report and the delivery that carried it.
+    typealias Report = (delivery: SharedDelivery, entry: StepResultBatch.Entry)
+
     func handle(_ batch: [Received], wire: WirePublisher, outbox: OutboxPublisher) async {
-        var results: [(delivery: AMQPDelivery, message: StepResultMessage)] = []
+        var results: [Report] = []
         for (delivery, decoded) in batch {
             switch decoded {
-            case .success(let message): results.append((delivery, message))
-            case .failure(let error): await deadLetter(delivery, reason: error.description, wire: wire)
+            case .success(let entry): results.append((delivery, entry))
+            case .failure(let error): await deadLetter(delivery.delivery, reason: error.description, wire: wire)
             }
         }
         await BatchFallback.run(results, logger: logger) { results in
@@ -68,7 +73,7 @@ public final class FinalizerService: Service, BootstrappedService {
     }
 
     /// Records the reports in one transaction, publishes the outbox, acknowledges.
-    private func record(_ results: [(delivery: AMQPDelivery, message: StepResultMessage)], outbox: OutboxPublisher) async throws {
+    private func record(_ results: [Report], outbox: OutboxPublisher) async throws {
         let began = ContinuousClock.now
         let now = configuration.clock.now()
         // The batch's span links every report's step attempt (a batch mixes tasks); the children a
@@ -77,32 +82,36 @@ public final class FinalizerService: Service, BootstrappedService {
         defer { span.end() }
         var traces: [UUID: ServiceContext] = [:]
         for result in results {
-            let attempt = WireTracing.context(from: result.delivery.properties.headers)
+            // A report sent alone carries its attempt's trace in its headers; one of a batch, in its entry.
+            let attempt = result.entry.trace.isEmpty
+                ? WireTracing.context(from: result.delivery.delivery.properties.headers)
+                : WireTracing.context(from: result.entry.trace)
             span.addLink(SpanLink(context: attempt, attributes: [:]))
-            traces[result.message.taskID] = attempt
+            traces[result.entry.result.taskID] = attempt
         }
         span.attributes["tasker.batch.size"] = results.count
-        let recording = try await store.recordResults(results.map(\.message), now: now)
+        let recording = try await store.recordResults(results.map(\.entry.result), now: now)
         await outbox.publish(recording.outbox, traces: traces)
         var applied: [StepResultMessage.Kind: Int] = [:]
         var ignored = 0
-        for (result, outcome) in zip(results, recording.outcomes) {
+        for (report, outcome) in zip(results, recording.outcomes) {
+            let result = report.entry.result
             do {
-                try result.delivery.ack()
+                try report.delivery.ack()
             } catch {
-                logger.debug("acknowledgement failed", metadata: [LogKeys.stepID: "\(result.message.stepID)", LogKeys.error: "\(String(reflecting: error))"])
+                logger.debug("acknowledgement failed", metadata: [LogKeys.stepID: "\(result.stepID)", LogKeys.error: "\(String(reflecting: error))"])
             }
             switch outcome {
             case .applied:
-                applied[result.message.kind, default: 0] += 1
-                PipelineMetrics.resultLatency(occurredAt: result.message.occurredAt, recordedAt: now)
+                applied[result.kind, default: 0] += 1
+                PipelineMetrics.resultLatency(occurredAt: result.occurredAt, recordedAt: now)
             case .ignored(let reason):
                 ignored += 1
                 logger.debug(
                     "result ignored",
                     metadata: [
-                        LogKeys.taskID: "\(result.message.taskID)", LogKeys.stepID: "\(result.message.stepID)",
-                        LogKeys.stepName: "\(result.message.stepName)", "tasker.reason": "\(reason)",
+                        LogKeys.taskID: "\(result.taskID)", LogKeys.stepID: "\(result.stepID)",
+                        LogKeys.stepName: "\(result.stepName)", "tasker.reason": "\(reason)",
                     ])
             }
         }
@@ -116,14 +125,14 @@ public final class FinalizerService: Service, BootstrappedService {
         }
     }
 
-    private func requeue(_ result: (delivery: AMQPDelivery, message: StepResultMessage), error: any Error) {
+    private func requeue(_ report: Report, error: any Error) {
         logger.warning(
             "result not recorded; requeued",
             metadata: [
-                LogKeys.taskID: "\(result.message.taskID)", LogKeys.stepID: "\(result.message.stepID)",
+                LogKeys.taskID: "\(report.entry.result.taskID)", LogKeys.stepID: "\(report.entry.result.stepID)",
                 LogKeys.error: "\(String(reflecting: error))",
             ])
-        try? result.delivery.nack(requeue: true)
+        try? report.delivery.requeue()
     }
 
     private func deadLetter(_ delivery: AMQPDelivery, reason: String, wire: WirePublisher) async {

@@ -30,17 +30,18 @@ enum BatchedConsumption {
     ) async {
         await consume(
             consumer, queues: 1, takersPerQueue: max(1, lanes), maxBatch: maxBatch, logger: logger,
-            prepare: { ($0, 0) }, handle: handle)
+            prepare: { [(element: $0, key: UInt64(0))] }, handle: handle)
     }
 
     /// Batches of prepared deliveries, each in the lane of its key: one queue and one batch at a
-    /// time per lane.
+    /// time per lane. A delivery may be prepared as several elements (the reports of a
+    /// `step.results` message), each going to its own key's lane.
     static func run<Element: Sendable>(
         _ consumer: AMQPConsumer,
         maxBatch: Int,
         lanes: Int,
         logger: Logger,
-        prepare: @escaping @Sendable (AMQPDelivery) -> (element: Element, key: UInt64),
+        prepare: @escaping @Sendable (AMQPDelivery) -> [(element: Element, key: UInt64)],
         handle: @escaping @Sendable ([Element]) async -> Void
     ) async {
         await consume(
@@ -54,7 +55,7 @@ enum BatchedConsumption {
         takersPerQueue: Int,
         maxBatch: Int,
         logger: Logger,
-        prepare: @escaping @Sendable (AMQPDelivery) -> (element: Element, key: UInt64),
+        prepare: @escaping @Sendable (AMQPDelivery) -> [(element: Element, key: UInt64)],
         handle: @escaping @Sendable ([Element]) async -> Void
     ) async {
         let buffers = (0..<queues).map { _ in BatchBuffer<Element>() }
@@ -62,8 +63,7 @@ enum BatchedConsumption {
             readers.addTask {
                 do {
                     for try await delivery in consumer {
-                        let (element, key) = prepare(delivery)
-                        buffers[Int(key % UInt64(queues))].append(element)
+                        for (element, key) in prepare(delivery) { buffers[Int(key % UInt64(queues))].append(element) }
                     }
                 } catch {
                     logger.debug("consumer ended", metadata: ["amqp.queue": "\(consumer.queue)", LogKeys.error: "\(error)"])

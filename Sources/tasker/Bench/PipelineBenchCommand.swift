@@ -11,6 +11,7 @@ import TaskerPostgres
 import TaskerServices
 import TaskerWire
 import TaskerWorker
+import TaskerWorkerApp
 
 /// `tasker bench pipeline`: end-to-end figures of the whole pipeline, in this process.
 ///
@@ -40,6 +41,9 @@ struct PipelineBenchCommand: AsyncParsableCommand {
     @Option(help: "Diamond tasks run unmeasured before the throughput and processes scenarios (warm-up: connections, prepared statements, cached plans).")
     var warmup = 100
     @Option(help: "Write the figures as JSON to this path.") var json: String?
+
+    /// The benchmark's workers, in this process or separate, take `TASKER_RESULT_BATCH_SIZE` as every worker does.
+    var resultBatchSize: Int? { WorkerOptions.resultBatchSize(in: ProcessInfo.processInfo.environment).map { max(1, $0) } }
 
     func run() async throws {
         var logger = logging.makeLogger(label: "tasker.bench")
@@ -84,6 +88,7 @@ struct PipelineBenchCommand: AsyncParsableCommand {
                 worker.topology = pipeline.topology
                 worker.namespaces = [namespace]
                 worker.concurrency = 32
+                if let size = resultBatchSize { worker.resultBatchSize = size }
                 services.append(WorkerService(configuration: worker, registry: ExampleWorker.registry(), logger: logger))
             }
             let serviceGroup = ServiceGroup(services: services, logger: logger)
@@ -165,6 +170,7 @@ struct PipelineBenchCommand: AsyncParsableCommand {
                     configuration.namespaces = [napNamespace]
                     configuration.concurrency = scalingConcurrency
                     configuration.prefetch = scalingPrefetch
+                    if let size = resultBatchSize { configuration.resultBatchSize = size }
                     let workerGroup = ServiceGroup(
                         services: (0..<count).map { _ in WorkerService(configuration: configuration, registry: ExampleWorker.registry(), logger: logger) },
                         logger: logger)
