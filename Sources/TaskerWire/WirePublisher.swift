@@ -59,16 +59,7 @@ package struct WirePublisher: Sendable {
     /// Publishes a worker's report to the results exchange, with the trace context of the
     /// current span (the step attempt's) in its headers.
     package func publish(_ result: StepResultMessage) async throws {
-        let kind = WireMessageKind.stepResult(result.kind)
-        var properties = kind.properties(messageID: UUID.random(), timestamp: result.occurredAt)
-        if let current = ServiceContext.current { properties.headers.merge(WireTracing.headers(for: current)) { current, _ in current } }
-        try await connection.publish(
-            Array(try WireCoding.encode(result)),
-            exchange: topology.resultsExchange,
-            routingKey: topology.resultsRoutingKey,
-            properties: properties,
-            mandatory: kind.isMandatory
-        )
+        try await publish([StepResultBatch.Entry(result, trace: Self.currentTrace())])
     }
 
     /// Publishes reports to the results exchange: one alone as its own message (its trace in

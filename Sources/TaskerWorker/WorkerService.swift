@@ -28,7 +28,9 @@ import TaskerWire
 /// dispatch it publishes `step.started`, runs the handler through a ``StepExecutor``, publishes
 /// `step.completed` / `step.failed` to the results exchange and only then acknowledges the
 /// dispatch; if a publish fails the dispatch is not acknowledged, so the broker redelivers it
-/// (at-least-once). A dispatch that cannot be decoded is published to the
+/// (at-least-once). Results that finish while the worker's previous results message waits for
+/// the broker's confirm share the next message (``Configuration-swift.struct/resultBatchSize``).
+/// A dispatch that cannot be decoded is published to the
 /// dead-letter exchange with an `x-tasker-error` header, then acknowledged.
 ///
 /// On graceful shutdown the worker stops taking deliveries, lets the running steps finish and
