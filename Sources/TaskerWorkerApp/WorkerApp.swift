@@ -87,9 +87,18 @@ public struct WorkerApp: Sendable {
     /// - Throws: ``WorkerStartupError``.
     public func makeService(_ options: WorkerOptions, service: ServiceOptions, logger: Logger) async throws -> WorkerService {
         let check = try await startupCheck(options, logger: logger)
+        let configuration = try configuration(options, service: service, namespaces: check.namespaces)
+        return WorkerService(configuration: configuration, registry: handlers, logger: logger)
+    }
+
+    /// The worker's settings from its options, checked, for `namespaces`: what ``makeService(_:service:logger:)``
+    /// runs with, and what `--check-config` checks without loading templates or connecting.
+    ///
+    /// - Throws: ``WorkerStartupError`` (`configuration`) for a concurrency, prefetch or result batch size out of range.
+    public func configuration(_ options: WorkerOptions, service: ServiceOptions, namespaces: [String]) throws -> WorkerService.Configuration {
         var configuration = WorkerService.Configuration(amqp: try service.amqpConfiguration(name: "\(label)"))
         configuration.topology = service.topology
-        configuration.namespaces = check.namespaces
+        configuration.namespaces = namespaces
         configuration.concurrency = service.resolvedConcurrency(default: 16)
         guard configuration.concurrency > 0 else {
             throw WorkerStartupError(code: .configuration, message: "--concurrency / TASKER_CONCURRENCY must be positive")
@@ -103,12 +112,12 @@ public struct WorkerApp: Sendable {
         }
         if let workerID = options.resolvedWorkerID { configuration.workerID = workerID }
         if let delay = options.startedReportDelay { configuration.startedReportDelay = delay }
-        if let size = options.resultBatchSize {
+        if let size = options.resolvedResultBatchSize {
             guard size > 0 else {
-                throw WorkerStartupError(code: .configuration, message: "TASKER_RESULT_BATCH_SIZE must be positive")
+                throw WorkerStartupError(code: .configuration, message: "--result-batch-size / TASKER_RESULT_BATCH_SIZE must be positive")
             }
             configuration.resultBatchSize = size
         }
-        return WorkerService(configuration: configuration, registry: handlers, logger: logger)
+        return configuration
     }
 }

@@ -37,6 +37,9 @@ public struct WorkerOptions: ParsableArguments, Sendable {
     @Option(name: .long, help: "Dispatches each consumer holds, running or waiting for a slot (env TASKER_WORKER_PREFETCH; default concurrency + concurrency/4, at least one more).")
     public var prefetch: Int?
 
+    @Option(name: .customLong("result-batch-size"), help: "The most step results one message to the results exchange carries; 1 sends each alone (env TASKER_RESULT_BATCH_SIZE, default 32).")
+    public var resultBatchSize: Int?
+
     public init() {}
 
     var environment: [String: String] { ProcessInfo.processInfo.environment }
@@ -80,8 +83,8 @@ public struct WorkerOptions: ParsableArguments, Sendable {
         environment["TASKER_STARTED_REPORT_DELAY_MS"].flatMap(Int64.init).flatMap { $0 >= 0 ? .milliseconds($0) : nil }
     }
 
-    /// `TASKER_RESULT_BATCH_SIZE`, if set: the most results one message carries (1: each alone).
-    public var resultBatchSize: Int? { Self.resultBatchSize(in: environment) }
+    /// `--result-batch-size`, else `TASKER_RESULT_BATCH_SIZE`, else nil (the worker's default).
+    public var resolvedResultBatchSize: Int? { resultBatchSize ?? Self.resultBatchSize(in: environment) }
 
     /// `TASKER_RESULT_BATCH_SIZE` in `environment`, if set to an integer.
     public static func resultBatchSize(in environment: [String: String]) -> Int? {

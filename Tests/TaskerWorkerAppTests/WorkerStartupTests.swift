@@ -127,6 +127,22 @@ struct WorkerStartupTests {
         _ = try await app.makeService(prefetching.worker, service: prefetching.service, logger: testLogger)
     }
 
+    @Test func theResultBatchSizeIsCheckedAndApplied() throws {
+        let app = WorkerApp(handlers: registry(["validate"]))
+        let zero = try WorkerCommandLine.parse(["--result-batch-size", "0"])
+        let refusal = #expect(throws: WorkerStartupError.self) {
+            _ = try app.configuration(zero.worker, service: zero.service, namespaces: ["default"])
+        }
+        #expect(refusal?.code == .configuration)
+        let eight = try WorkerCommandLine.parse(["--result-batch-size", "8", "--concurrency", "4"])
+        let configuration = try app.configuration(eight.worker, service: eight.service, namespaces: ["n"])
+        #expect(configuration.resultBatchSize == 8)
+        #expect(configuration.concurrency == 4)
+        #expect(configuration.namespaces == ["n"])
+        let defaults = try WorkerCommandLine.parse([])
+        #expect(try app.configuration(defaults.worker, service: defaults.service, namespaces: ["n"]).resultBatchSize == 32)
+    }
+
     @Test func theDefaultPrefetchHoldsAFewMoreThanTheConcurrency() {
         #expect(WorkerService.defaultPrefetch(concurrency: 1) == 2)
         #expect(WorkerService.defaultPrefetch(concurrency: 16) == 20)

@@ -33,7 +33,7 @@ public enum StepResultBatch {
         var reports: [JSONValue] = []
         reports.reserveCapacity(entries.count)
         for entry in entries {
-            guard case .object(var members) = try JSONValue.wire(entry.result) else {
+            guard case .object(var members) = try WireCoding.wireValue(of: entry.result) else {
                 throw EncodingError.invalidValue(entry.result, .init(codingPath: [], debugDescription: "a report encodes as an object"))
             }
             if !entry.trace.isEmpty { members["trace"] = .object(entry.trace.mapValues(JSONValue.string)) }
@@ -104,13 +104,5 @@ public enum StepResultBatch {
             trace[key] = text
         }
         return trace
-    }
-}
-
-extension JSONValue {
-    /// A message as ``WireCoding/encode(_:)`` writes it, as a value.
-    static func wire(_ message: StepResultMessage) throws -> JSONValue {
-        if let value = message.wireValue { return value }
-        return try WireCoding.treeEncoder.encode(message)
     }
 }

@@ -64,8 +64,13 @@ public enum WireCoding {
     /// Encodes a message body: its canonical JSON (keys sorted, no whitespace), built with
     /// ``JSONValueEncoder``, dates as ``WireTimestamp`` text.
     public static func encode(_ value: some Encodable) throws -> Data {
-        if let direct = value as? any DirectWireEncodable, let tree = direct.wireValue { return tree.canonicalData() }
-        return try encodeThroughCodable(value)
+        try wireValue(of: value).canonicalData()
+    }
+
+    /// A message body as the JSON value ``encode(_:)`` writes (a batch of reports nests them).
+    static func wireValue(of value: some Encodable) throws -> JSONValue {
+        if let direct = value as? any DirectWireEncodable, let tree = direct.wireValue { return tree }
+        return try treeEncoder.encode(value)
     }
 
     /// ``encode(_:)`` through the `Encodable` conformance, as every message but the hot ones

@@ -43,7 +43,11 @@ struct PipelineBenchCommand: AsyncParsableCommand {
     @Option(help: "Write the figures as JSON to this path.") var json: String?
 
     /// The benchmark's workers, in this process or separate, take `TASKER_RESULT_BATCH_SIZE` as every worker does.
-    var resultBatchSize: Int? { WorkerOptions.resultBatchSize(in: ProcessInfo.processInfo.environment).map { max(1, $0) } }
+    var resultBatchSize: Int? { WorkerOptions.resultBatchSize(in: ProcessInfo.processInfo.environment) }
+
+    func validate() throws {
+        if let size = resultBatchSize, size < 1 { throw ValidationError("TASKER_RESULT_BATCH_SIZE must be positive") }
+    }
 
     func run() async throws {
         var logger = logging.makeLogger(label: "tasker.bench")

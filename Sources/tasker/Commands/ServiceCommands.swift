@@ -101,6 +101,7 @@ struct WorkerCommand: AsyncParsableCommand {
         let app = ExampleWorker.app
         guard !observability.checkConfig else {
             let amqp = try options.service.amqpConfiguration(name: app.label)
+            _ = try app.configuration(options.worker, service: options.service, namespaces: options.worker.resolvedNamespaces(fallback: ["default"]))
             print("\(app.label): configuration accepted; broker \(amqp.host):\(amqp.port), prefix \(options.service.topology.prefix), "
                 + "\(try observability.summary())")
             return
