@@ -113,6 +113,26 @@ def commands_accepted(config):
             check(dry.returncode == 0, f"{what} --help")
 
 
+def bad_settings_refused():
+    """A setting a service cannot use stops `--check-config` with exit status 1 and a message
+    naming it (docs/configuration.md), not with the command line's usage text."""
+    base = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/root")}
+    cases = [
+        (["finalizer"], {"TASKER_LIFECYCLE_EVENTS": "bogus"}, "TASKER_LIFECYCLE_EVENTS"),
+        (["coordinator"], {"TASKER_BATCH_SIZE": "0"}, "TASKER_BATCH_SIZE"),
+        (["reenqueuer"], {"TASKER_SWEEPER_GRACE_SECONDS": "soon"}, "TASKER_SWEEPER_GRACE_SECONDS"),
+        (["finalizer"], {"TASKER_DATABASE_TIMEOUT_SECONDS": "0"}, "TASKER_DATABASE_TIMEOUT_SECONDS"),
+        (["worker"], {"TASKER_RESULT_BATCH_SIZE": "0"}, "TASKER_RESULT_BATCH_SIZE"),
+        (["coordinator"], {"TASKER_METRICS_PORT": "99999"}, "metrics port"),
+    ]
+    for command, settings, named in cases:
+        result = run([BIN, *command, "--check-config"], env={**base, **settings})
+        output = result.stdout + result.stderr
+        setting = " ".join(f"{k}={v}" for k, v in settings.items())
+        check(result.returncode == 1 and named in output and "USAGE" not in output.upper(),
+              f"{setting} tasker {command[0]} --check-config exits 1 naming it (got {result.returncode}: {output.strip()[:160]})")
+
+
 def environment_documented(config):
     documented = open(CONFIGURATION_DOC, encoding="utf-8").read()
     names = set()
@@ -323,6 +343,7 @@ def main():
     config = compose_config()
     hadolint()
     commands_accepted(config)
+    bad_settings_refused()
     environment_documented(config)
     promtool()
     expressions = dashboard_expressions()

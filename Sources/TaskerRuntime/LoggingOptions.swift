@@ -16,14 +16,19 @@ public struct LoggingOptions: ParsableArguments, Sendable {
     public init() {}
 
     /// The level from `--log-level`, else `LOG_LEVEL`, else `info`.
-    public var level: Logger.Level {
-        Logger.Level(rawValue: logLevel ?? ProcessInfo.processInfo.environment["LOG_LEVEL"] ?? "info") ?? .info
+    public var level: Logger.Level { level(default: .info) }
+
+    /// The level from `--log-level`, else `LOG_LEVEL`, else `fallback`.
+    public func level(default fallback: Logger.Level) -> Logger.Level {
+        (logLevel ?? ProcessInfo.processInfo.environment["LOG_LEVEL"]).flatMap(Logger.Level.init(rawValue:)) ?? fallback
     }
 
     /// Bootstraps swift-log once for the process (a stream handler on standard error) and
     /// returns a logger with `label` at the chosen level.
-    public func makeLogger(label: String) -> Logger {
-        let level = level
+    /// - Parameter fallback: The level when neither is set: `info` for services; one-shot
+    ///   commands pass `warning`, so their output is their answer, not the client's progress.
+    public func makeLogger(label: String, default fallback: Logger.Level = .info) -> Logger {
+        let level = level(default: fallback)
         LoggingBootstrap.once(level: level)
         var logger = Logger(label: label)
         logger.logLevel = level

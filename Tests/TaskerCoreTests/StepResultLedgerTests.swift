@@ -67,6 +67,18 @@ import Testing
         #expect(ledger.events.allSatisfy { $0.missingKeys.isEmpty })
     }
 
+    @Test func aFailedAttemptKeepsHowLongItRanInItsAuditRow() {
+        let running = step(.inProgress, attempts: 1)
+        var ledger = StepResultLedger(steps: [running], now: now)
+        var generator = SystemRandomNumberGenerator()
+        var failed = report(.failed, running, attempt: 1)
+        failed.durationMs = 12.5
+        ledger.apply(failed, using: &generator)
+        #expect(ledger.transitions.map(\.to) == [.waitingForRetry])
+        #expect(ledger.transitions.first?.metadata["duration_ms"]?.doubleValue == 12.5)
+        #expect(ledger.transitions.first?.metadata["error_message"]?.stringValue == "boom")
+    }
+
     @Test func reportsAboutAnotherAttemptOrAnUnknownStepChangeNothing() {
         let running = step(.inProgress, attempts: 2)
         var ledger = StepResultLedger(steps: [running], now: now)

@@ -57,28 +57,11 @@ struct TaskActionRoutes: APIRouteCollection {
         let details: JSONValue = ["task_state": result.taskState.map { .string($0.rawValue) } ?? .null]
         switch result.status {
         case .applied, .alreadyApplied:
-            return JSONResponse.make(Self.json(result))
+            return JSONResponse.make(result.json)
         case .refused: throw APIError.conflict(result.message, details: details)
         case .notFound: throw APIError.notFound(result.message)
         case .invalid: throw APIError.validation([result.message])
         }
-    }
-
-    /// An outcome as the API answers it: `status`, `message`, `task_id`, `task_state`,
-    /// `action_id` and the `steps` moved.
-    static func json(_ outcome: OperatorOutcome) -> JSONValue {
-        [
-            "status": .string(outcome.status.rawValue), "message": .string(outcome.message),
-            "task_id": .string(outcome.taskID.uuidString.lowercased()),
-            "task_state": outcome.taskState.map { .string($0.rawValue) } ?? .null,
-            "action_id": outcome.actionID.map { .string($0.uuidString.lowercased()) } ?? .null,
-            "steps": .array(outcome.steps.map { change in
-                [
-                    "step_id": .string(change.stepID.uuidString.lowercased()), "name": .string(change.stepName),
-                    "from_state": .string(change.from.rawValue), "to_state": .string(change.to.rawValue),
-                ]
-            }),
-        ]
     }
 
     /// `POST /v1/tasks/bulk`: `{"action": "cancel"|"retry", "task_ids": […], "reason": "…"}`;
@@ -107,6 +90,6 @@ struct TaskActionRoutes: APIRouteCollection {
             throw APIError(.notImplemented, code: "not_implemented", message: "operator actions are not available on this server yet")
         }
         let outcomes = try await BulkTaskAction(kind: kind, taskIDs: taskIDs, actor: principal.name, reason: reason).perform(with: actions)
-        return JSONResponse.make(["action": .string(kind.rawValue), "results": .array(outcomes.map(Self.json))])
+        return JSONResponse.make(["action": .string(kind.rawValue), "results": .array(outcomes.map(\.json))])
     }
 }

@@ -192,6 +192,7 @@ public struct StepResultLedger: Sendable {
             ]
             meta["error_kind"] = .string(kind.rawValue)
             meta["error_message"] = .string(errorMessage)
+            if let duration = message.durationMs { meta["duration_ms"] = .double(duration) }
             meta["reported_at"] = .double(message.occurredAt.timeIntervalSince1970)
             var failed = event(.stepFailed, step, attempt: message.attempt, durationMs: message.durationMs)
             failed.errorMessage = errorMessage

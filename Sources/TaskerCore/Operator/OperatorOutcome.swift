@@ -87,8 +87,9 @@ public struct OperatorRecord: Sendable, Hashable {
 }
 
 extension OperatorOutcome {
-    /// The outcome as JSON (`status`, `message`, `task_id`, `task_state`, `action_id`, `steps`),
-    /// as the CLI prints it.
+    /// The outcome as JSON (`status`, `message`, `task_id`, `task_state`, `action_id`, and the
+    /// `steps` moved, each `step_id`, `name`, `from_state`, `to_state`), as the CLI prints it and
+    /// the HTTP API answers it.
     public var json: JSONValue {
         [
             "status": .string(status.rawValue), "message": .string(message), "task_id": .string(taskID.uuidString.lowercased()),
@@ -97,7 +98,7 @@ extension OperatorOutcome {
             "steps": .array(steps.map { change in
                 [
                     "step_id": .string(change.stepID.uuidString.lowercased()), "name": .string(change.stepName),
-                    "from": .string(change.from.rawValue), "to": .string(change.to.rawValue),
+                    "from_state": .string(change.from.rawValue), "to_state": .string(change.to.rawValue),
                 ]
             }),
         ]

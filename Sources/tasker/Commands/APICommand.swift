@@ -47,8 +47,8 @@ struct APICommand: AsyncParsableCommand {
                 logger.critical("the API does not start: \(error)")
                 throw ExitCode.failure
             }
-            let resolvedPort = port ?? environment["TASKER_API_PORT"].flatMap(Int.init) ?? 8080
-            guard (0...65_535).contains(resolvedPort) else { throw ValidationError("the port must be from 0 to 65535") }
+            let resolvedPort = try port ?? EnvironmentSetting.integer("TASKER_API_PORT", in: environment, atLeast: 0) ?? 8080
+            guard (0...65_535).contains(resolvedPort) else { throw CommandFailure("the port must be from 0 to 65535, not \(resolvedPort)") }
             let configuration = APIServerConfiguration(
                 host: host ?? environment["TASKER_API_HOST"] ?? "127.0.0.1", port: resolvedPort, authenticator: authenticator,
                 pipeline: try service.pipeline())

@@ -22,7 +22,7 @@ struct DLQCommand: AsyncParsableCommand {
         /// Runs `body` with the dead-letter queue of the configured topology (no start-up wait:
         /// a command line fails at once when the broker is down).
         func withQueue<T: Sendable>(_ body: @Sendable (DeadLetterQueue) async throws -> T) async throws -> T {
-            let logger = logging.makeLogger(label: "tasker.dlq")
+            let logger = logging.makeLogger(label: "tasker.dlq", default: .warning)
             var amqp = try service.amqpConfiguration(name: "tasker-dlq")
             amqp.startupTimeout = nil
             let topology = service.topology

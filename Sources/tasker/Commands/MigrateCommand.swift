@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import TaskerRuntime
 import TaskerPostgres
 
@@ -17,7 +18,7 @@ struct MigrateCommand: AsyncParsableCommand {
     var migrations: String?
 
     func run() async throws {
-        let logger = logging.makeLogger(label: "tasker.migrate")
+        let logger = logging.makeLogger(label: "tasker.migrate", default: .warning)
         guard let directory = migrations.map({ URL(fileURLWithPath: $0) }) ?? Migration.locateDirectory() else {
             throw ValidationError("cannot find the migrations directory; pass --migrations or set TASKER_MIGRATIONS_DIR")
         }

@@ -28,7 +28,7 @@ struct SubmitCommand: AsyncParsableCommand {
     @Option(help: "Give up waiting after this many seconds.") var timeout: Double = 300
 
     func run() async throws {
-        let logger = logging.makeLogger(label: "tasker.submit")
+        let logger = logging.makeLogger(label: "tasker.submit", default: .warning)
         let contextValue: JSONValue
         do { contextValue = try JSONValue.parse(context) } catch { throw ValidationError("--context: \(error)") }
         var request = TaskRequest(namespace: namespace, name: name, context: contextValue, initiator: initiator, sourceSystem: "cli")
@@ -52,7 +52,9 @@ struct SubmitCommand: AsyncParsableCommand {
             for error in reply.errors { print("  - \(error)") }
             throw ExitCode(2)
         }
-        print("\(reply.status == .duplicate ? "duplicate of" : "created") task \(taskID)")
+        print("\(reply.status == .duplicate ? "duplicate of" : "created") task \(taskID.uuidString.lowercased())")
+        // Before --wait writes its progress to standard error: stdout is buffered when redirected.
+        fflush(nil)
         guard wait else { return }
         let detail = try await database.withDatabase(logger: logger) { database in
             try await TaskWatcher.follow(taskID, store: PostgresStore(database: database, logger: logger), timeout: timeout)
@@ -85,7 +87,7 @@ enum TaskWatcher {
             }
             if ContinuousClock.now - start > .seconds(timeout) {
                 if inPlace { FileHandle.standardError.write(Data(finish.utf8)) }
-                throw ValidationError("task \(id) still \(detail.task.state.rawValue) after \(Int(timeout))s")
+                throw CommandFailure("task \(id.uuidString.lowercased()) still \(detail.task.state.rawValue) after \(Int(timeout))s")
             }
             try await Task.sleep(for: .milliseconds(200))
         }

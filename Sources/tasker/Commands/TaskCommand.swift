@@ -80,7 +80,7 @@ struct ActionOptions: ParsableArguments {
 
     func perform(_ action: OperatorCommand.Action, on task: String) async throws {
         guard let taskID = UUID(uuidString: task) else { throw ValidationError("not a task id: \(task)") }
-        let logger = logging.makeLogger(label: "tasker.task")
+        let logger = logging.makeLogger(label: "tasker.task", default: .warning)
         let command = OperatorCommand(
             taskID: taskID, action: action, actor: actor ?? ProcessInfo.processInfo.environment["USER"] ?? "tasker-cli", reason: reason)
         let configuration = OperatorActions.Configuration(topology: service.topology, events: try service.pipeline().lifecycleEvents)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import TaskerCore
 import TaskerPostgres
 import TaskerRuntime
@@ -59,7 +60,7 @@ struct TemplatesCommand: AsyncParsableCommand {
         var environment: String?
 
         func run() async throws {
-            let logger = logging.makeLogger(label: "tasker.templates")
+            let logger = logging.makeLogger(label: "tasker.templates", default: .warning)
             let loader = TemplateLoader(environment: environment ?? ProcessInfo.processInfo.environment["TASKER_ENV"])
             let results = try TemplateFiles.load(paths, with: loader)
             var templates: [TaskTemplate] = []

@@ -17,8 +17,8 @@ struct DatabaseOptions: ParsableArguments {
     /// A database pool for a service, with the call deadline from `TASKER_DATABASE_TIMEOUT_SECONDS`
     /// (default 15); run it in the service group before the services that use it.
     func makeDatabase(logger: Logger) throws -> Database {
-        let seconds = ProcessInfo.processInfo.environment["TASKER_DATABASE_TIMEOUT_SECONDS"].flatMap(Double.init) ?? 15
-        guard seconds > 0 else { throw ValidationError("TASKER_DATABASE_TIMEOUT_SECONDS must be positive") }
+        let seconds = try EnvironmentSetting.seconds(
+            "TASKER_DATABASE_TIMEOUT_SECONDS", in: ProcessInfo.processInfo.environment, positive: true) ?? 15
         return Database(configuration: try configuration(), logger: logger, callTimeout: .milliseconds(Int64(seconds * 1_000)))
     }
 
@@ -35,10 +35,10 @@ struct DatabaseOptions: ParsableArguments {
     /// Runs `body` with a running PostgreSQL client.
     func withClient<T: Sendable>(logger: Logger, _ body: @Sendable (PostgresClient) async throws -> T) async throws -> T {
         let client = try configuration().makeClient(logger: logger)
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            defer { group.cancelAll() }
-            return try await body(client)
-        }
+        // An immediate task enters run() on this thread, so the pool runs before `body` leases
+        // from it (postgres-nio warns about a lease before run(), as `Database` avoids too).
+        let runner = Task.immediate { await client.run() }
+        defer { runner.cancel() }
+        return try await body(client)
     }
 }

@@ -28,14 +28,14 @@ struct ObservabilityOptions: ParsableArguments {
     func resolvedPort() throws -> Int? {
         if let metricsPort { return try Self.checked(metricsPort) }
         guard let text = environment["TASKER_METRICS_PORT"], !text.isEmpty else { return nil }
-        guard let port = Int(text) else { throw ValidationError("TASKER_METRICS_PORT must be a port number, not '\(text)'") }
+        guard let port = Int(text) else { throw CommandFailure("TASKER_METRICS_PORT must be a port number, not '\(text)'") }
         return try Self.checked(port)
     }
 
     var host: String { metricsHost ?? environment["TASKER_METRICS_HOST"] ?? "0.0.0.0" }
 
     private static func checked(_ port: Int) throws -> Int {
-        guard (0...65_535).contains(port) else { throw ValidationError("the metrics port must be between 0 and 65535, not \(port)") }
+        guard (0...65_535).contains(port) else { throw CommandFailure("the metrics port must be between 0 and 65535, not \(port)") }
         return port
     }
 
