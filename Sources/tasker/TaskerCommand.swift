@@ -16,6 +16,7 @@ struct TaskerCommand: AsyncParsableCommand {
             RunCommand.self,
             SubmitCommand.self,
             StatusCommand.self,
+            TasksCommand.self,
             TaskCommand.self,
             BenchCommand.self,
             DLQCommand.self,

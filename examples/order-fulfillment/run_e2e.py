@@ -70,6 +70,7 @@ def run():
         declined = order("B", token="tok_declined")
         task, report = cluster.submit("orders", "order_fulfillment", declined)
         check(report["state"] == "error", f"order {declined['order_id']} (task {task}) ended in error")
+        declined_task = task
         authorize = step_of(report, "authorize_payment")
         check(authorize["state"] == "error" and authorize["attempts"] == 3, "authorize_payment: 2 retryable failures, then the permanent one")
         check("payment declined: card declined" in json.dumps(authorize["last_error"]), "its last error says why")
@@ -82,6 +83,24 @@ def run():
         validate = step_of(report, "validate_order")
         check(report["state"] == "error" and validate["attempts"] == 1, f"order {bad['order_id']} ended in error after one attempt")
         check("unknown sku 'spoon'" in json.dumps(validate["last_error"]), "validate_order named the unknown sku")
+        bad_task = task
+
+        print("== an operator lists the failed orders and resolves one by hand")
+        _, out, _ = cluster.tasker("tasks", "--state", "error", "--namespace", "orders", "--limit", "50", "--json")
+        listed = {t["task_id"]: t for t in json.loads(out)["tasks"]}
+        check(declined_task in listed and bad_task in listed, "tasker tasks --state error lists both failed orders")
+        check(listed[declined_task]["step_counts"]["error"] == 1 and listed[declined_task]["state"] == "error",
+              f"with their step counts: {listed[declined_task]['step_counts']}")
+        _, out, _ = cluster.tasker("tasks", "--state", "error", "--namespace", "orders", "--limit", "50")
+        check(any(line.startswith(bad_task) and " error " in line for line in out.splitlines()), "and as text, one line per task")
+        rc, _, err = cluster.tasker("tasks", "--state", "broken", check_rc=False)
+        check(rc == 64 and "'broken' is not one of" in err, "an unknown --state is refused, naming it")
+        rc, out, _ = cluster.tasker("task", "resolve", bad_task, "--reason", "the customer ordered by phone", "--json", check_rc=False)
+        outcome = json.loads(out)
+        check(rc == 0 and outcome["status"] == "applied" and outcome["task_state"] == "resolved_manually",
+              f"tasker task resolve --json: {outcome['status']}, task {outcome['task_state']}")
+        _, out, _ = cluster.tasker("tasks", "--state", "error", "--namespace", "orders", "--limit", "50", "--json")
+        check(bad_task not in {t["task_id"] for t in json.loads(out)["tasks"]}, "the resolved order is no longer listed as failed")
 
         print("== the context schema rejects a malformed order before anything runs")
         rc, out, _ = cluster.tasker("submit", "orders", "order_fulfillment", "--context", json.dumps({"order_id": "D"}), check_rc=False)

@@ -17,7 +17,8 @@ struct TaskCommand: AsyncParsableCommand {
         abstract: "Operator actions on a task: cancel, retry, retry a step, resolve a step or the task by hand.",
         discussion: """
             Every action records who (--actor, default $USER) and why (--reason) in the audit trail. \
-            Exit status: 0 applied or already applied, 1 refused (the state forbids it), 2 invalid, 3 not found.
+            Exit status: 0 applied or already applied, 1 refused (the state forbids it), 2 invalid, 3 not found, \
+            64 a command line it cannot read (printed with the usage). `tasker tasks --state error` finds failed tasks.
             """,
         subcommands: [Cancel.self, Retry.self, RetryStep.self, ResolveStep.self, Resolve.self]
     )
@@ -73,7 +74,7 @@ struct ActionOptions: ParsableArguments {
     @OptionGroup var logging: LoggingOptions
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var service: ServiceOptions
-    @Option(help: "Who is acting, for the audit trail (default: $USER).") var actor: String?
+    @Option(help: "Who is acting, for the audit trail (default: $USER, else tasker-cli).") var actor: String?
     @Option(help: "Why, for the audit trail.") var reason: String
     @Flag(help: "Do not publish the action's messages; leave them to the reenqueuer's outbox relay.") var noPublish = false
     @Flag(help: "Print the outcome as JSON.") var json = false
