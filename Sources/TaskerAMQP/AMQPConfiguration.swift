@@ -66,6 +66,21 @@ public struct AMQPConfiguration: Sendable {
     public var host: String
     /// Broker port (5672 for `amqp`, 5671 for `amqps` by default).
     public var port: Int
+    /// Other nodes of the same RabbitMQ cluster, tried after `host:port` (same credentials,
+    /// virtual host and TLS settings). Empty: only `host:port`.
+    public var failoverEndpoints: [AMQPEndpoint] = []
+
+    /// `host:port`, then the failover nodes: the order a connection attempt tries them in.
+    public var endpoints: [AMQPEndpoint] { [AMQPEndpoint(host: host, port: port)] + failoverEndpoints }
+
+    /// This configuration aimed at one of its endpoints only.
+    func aimed(at endpoint: AMQPEndpoint) -> AMQPConfiguration {
+        var single = self
+        single.host = endpoint.host
+        single.port = endpoint.port
+        single.failoverEndpoints = []
+        return single
+    }
     /// User name (PLAIN authentication).
     public var username: String
     /// Password (PLAIN authentication).
@@ -127,10 +142,37 @@ public struct AMQPConfiguration: Sendable {
         self.frameMax = frameMax
     }
 
-    /// Parses `amqp://user:pass@host:port/vhost` (or `amqps://` for TLS).
+    /// Parses `amqp://user:pass@host:port/vhost` (or `amqps://` for TLS), or several such URLs
+    /// separated by commas: the nodes of one cluster, tried in that order (``endpoints``).
     ///
-    /// The virtual host is percent-decoded (`%2f` is `/`); an empty path means `/`.
+    /// The virtual host is percent-decoded (`%2f` is `/`); an empty path means `/`. The URLs of
+    /// a list must agree on the scheme, the virtual host and the credentials (a URL without
+    /// credentials takes the first one's); a comma inside a password is written `%2C`.
     public init(url: String, connectionName: String? = nil) throws {
+        let urls = url.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        guard urls.count > 1 else {
+            try self.init(singleURL: url, connectionName: connectionName)
+            return
+        }
+        try self.init(singleURL: urls[0], connectionName: connectionName)
+        for (index, other) in urls.enumerated().dropFirst() {
+            var node = try AMQPConfiguration(singleURL: other)
+            if !other.contains("@") {
+                node.username = username
+                node.password = password
+            }
+            guard (node.tls != nil) == (tls != nil), node.virtualHost == virtualHost, node.username == username,
+                node.password == password
+            else {
+                throw AMQPError(
+                    code: .invalidConfiguration,
+                    message: "AMQP URL \(index + 1) of \(urls.count) differs from the first in its scheme, virtual host or credentials")
+            }
+            failoverEndpoints.append(AMQPEndpoint(host: node.host, port: node.port))
+        }
+    }
+
+    private init(singleURL url: String, connectionName: String? = nil) throws {
         guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
             scheme == "amqp" || scheme == "amqps"
         else {
@@ -141,7 +183,8 @@ public struct AMQPConfiguration: Sendable {
         if path.hasPrefix("/") { path.removeFirst() }
         let vhost = path.isEmpty ? "/" : (path.removingPercentEncoding ?? path)
         self.init(
-            host: components.host.flatMap { $0.isEmpty ? nil : $0 } ?? "localhost",
+            // An IPv6 address comes in brackets (`[::1]`); the socket wants it without them.
+            host: components.host.flatMap { $0.isEmpty ? nil : $0.trimmingCharacters(in: CharacterSet(charactersIn: "[]")) } ?? "localhost",
             port: components.port ?? (isTLS ? 5671 : 5672),
             username: components.percentEncodedUser.flatMap { $0.removingPercentEncoding } ?? "guest",
             password: components.percentEncodedPassword.flatMap { $0.removingPercentEncoding } ?? "guest",

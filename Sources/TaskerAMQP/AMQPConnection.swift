@@ -97,7 +97,10 @@ public final class AMQPConnection: Sendable, Service {
                 guard ContinuousClock.now + delay < giveUp else { throw error }
                 logger.warning(
                     "broker unreachable at start; retrying",
-                    metadata: ["amqp.host": "\(configuration.host):\(configuration.port)", "amqp.retry_in": "\(delay)", "amqp.error": "\(error)"])
+                    metadata: [
+                        "amqp.host": "\(configuration.endpoints.map(\.description).joined(separator: ","))", "amqp.retry_in": "\(delay)",
+                        "amqp.error": "\(error)",
+                    ])
                 try await Task.sleep(for: delay)
             }
         }
@@ -114,6 +117,10 @@ public final class AMQPConnection: Sendable, Service {
 
     /// Whether the connection is currently established (false while reconnecting).
     public var isConnected: Bool { core.isConnected }
+
+    /// The broker node the connection is (or was last) connected to: one of the configuration's
+    /// ``AMQPConfiguration/endpoints``.
+    public var connectedEndpoint: AMQPEndpoint? { core.endpoint }
 
     /// How many times the connection was re-established after a loss.
     public var reconnectCount: Int { core.reconnects }

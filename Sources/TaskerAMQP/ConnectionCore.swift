@@ -144,6 +144,8 @@ final class ConnectionCore: Sendable {
         var finishWaiters: [CheckedContinuation<AMQPError?, Never>] = []
         var connected = false
         var reconnects = 0
+        /// The node of the current (or last) connection.
+        var endpoint: AMQPEndpoint?
         var consumers = 0
     }
 
@@ -287,6 +289,12 @@ final class ConnectionCore: Sendable {
         configuration.monitor?.consumersChanged(ObjectIdentifier(self), count: count)
     }
 
+    /// Records the node a connection was just opened to.
+    func setEndpoint(_ endpoint: AMQPEndpoint) {
+        state.withLock { $0.endpoint = endpoint }
+    }
+
+    var endpoint: AMQPEndpoint? { state.withLock { $0.endpoint } }
     var isConnected: Bool { state.withLock { $0.connected } }
     var reconnects: Int { state.withLock { $0.reconnects } }
     var isFinished: Bool { state.withLock { $0.finished } }

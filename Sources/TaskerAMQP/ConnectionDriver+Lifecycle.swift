@@ -3,10 +3,29 @@ import CoreMetrics
 
 /// Connecting, reconnecting after a loss, and closing.
 extension ConnectionDriver {
+    /// Opens a connection to the first endpoint that answers, trying each once, starting with
+    /// ``endpointIndex``; throws the last failure when none does.
     func connect() throws {
-        connection = try CConnection.open(configuration: configuration, logger: logger)
-        // The publish channel was just put in confirm mode: the broker numbers from 1 again.
-        confirms.restartNumbering()
+        let endpoints = configuration.endpoints
+        var lastError: (any Error)?
+        for offset in endpoints.indices {
+            let index = (endpointIndex + offset) % endpoints.count
+            do {
+                connection = try CConnection.open(configuration: configuration.aimed(at: endpoints[index]), logger: logger)
+            } catch {
+                if endpoints.count > 1 {
+                    logger.debug("amqp node unreachable", metadata: ["amqp.host": "\(endpoints[index])", AMQPLogKey.error: "\(error)"])
+                }
+                lastError = error
+                continue
+            }
+            endpointIndex = index
+            core.setEndpoint(endpoints[index])
+            // The publish channel was just put in confirm mode: the broker numbers from 1 again.
+            confirms.restartNumbering()
+            return
+        }
+        throw lastError ?? AMQPError(code: .connectionFailed, message: "no broker endpoint configured")
     }
 
     func destroyConnection() {
@@ -118,6 +137,8 @@ extension ConnectionDriver {
     func connectionLost(_ error: AMQPError) {
         logger.debug("amqp connection lost", metadata: [AMQPLogKey.error: "\(error)", "amqp.unconfirmed": "\(confirms.count)"])
         core.setConnected(false)
+        // Reconnect starting with the next node of the cluster: this one may be the one that failed.
+        endpointIndex = (endpointIndex + 1) % configuration.endpoints.count
         destroyConnection()
         failPendingConfirms(
             AMQPError(

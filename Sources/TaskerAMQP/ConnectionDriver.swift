@@ -55,6 +55,8 @@ final class ConnectionDriver {
 
     var closeRequests: [CheckedContinuation<Void, Never>?] = []
     var everConnected = false
+    /// The endpoint (``AMQPConfiguration/endpoints``) the next connection attempt tries first.
+    var endpointIndex = 0
 
     private init(core: ConnectionCore) {
         self.core = core

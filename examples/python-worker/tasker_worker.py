@@ -175,7 +175,8 @@ class Worker:
     def run(self):
         signal.signal(signal.SIGTERM, self.stop)
         signal.signal(signal.SIGINT, self.stop)
-        self.connection = pika.BlockingConnection(pika.URLParameters(self.amqp_url))
+        # AMQP_URL may list a cluster's nodes, comma-separated: pika tries them in order.
+        self.connection = pika.BlockingConnection([pika.URLParameters(url.strip()) for url in self.amqp_url.split(",")])
         self.consuming = self.connection.channel()
         self.publishing = self.connection.channel()
         self.publishing.confirm_delivery()  # basic_publish now waits for the broker's ack

@@ -28,7 +28,7 @@ struct OrchestrationServiceOptions: ParsableArguments {
         let pool = try database.makeDatabase(logger: logger)
         let pipeline = try service.pipeline()
         if observability.checkConfig {
-            print("\(label): configuration accepted; database \(pool.configuration), broker \(pipeline.amqp.host):\(pipeline.amqp.port), "
+            print("\(label): configuration accepted; database \(pool.configuration), broker \(pipeline.amqp.endpoints.map(\.description).joined(separator: ",")), "
                 + "prefix \(pipeline.topology.prefix), \(try observability.summary())")
             return
         }
@@ -102,7 +102,7 @@ struct WorkerCommand: AsyncParsableCommand {
         guard !observability.checkConfig else {
             let amqp = try options.service.amqpConfiguration(name: app.label)
             _ = try app.configuration(options.worker, service: options.service, namespaces: options.worker.resolvedNamespaces(fallback: ["default"]))
-            print("\(app.label): configuration accepted; broker \(amqp.host):\(amqp.port), prefix \(options.service.topology.prefix), "
+            print("\(app.label): configuration accepted; broker \(amqp.endpoints.map(\.description).joined(separator: ",")), prefix \(options.service.topology.prefix), "
                 + "\(try observability.summary())")
             return
         }
