@@ -133,7 +133,8 @@ class Cluster:
     # -- broker
 
     def amqp(self):
-        return pika.BlockingConnection(pika.URLParameters(self.env["AMQP_URL"]))
+        # AMQP_URL may list a cluster's nodes, comma-separated: pika tries them in order.
+        return pika.BlockingConnection([pika.URLParameters(url.strip()) for url in self.env["AMQP_URL"].split(",")])
 
     def publish_raw(self, routing_key, body, exchange="steps"):
         connection = self.amqp()
