@@ -69,18 +69,6 @@ public struct AMQPConfiguration: Sendable {
     /// Other nodes of the same RabbitMQ cluster, tried after `host:port` (same credentials,
     /// virtual host and TLS settings). Empty: only `host:port`.
     public var failoverEndpoints: [AMQPEndpoint] = []
-
-    /// `host:port`, then the failover nodes: the order a connection attempt tries them in.
-    public var endpoints: [AMQPEndpoint] { [AMQPEndpoint(host: host, port: port)] + failoverEndpoints }
-
-    /// This configuration aimed at one of its endpoints only.
-    func aimed(at endpoint: AMQPEndpoint) -> AMQPConfiguration {
-        var single = self
-        single.host = endpoint.host
-        single.port = endpoint.port
-        single.failoverEndpoints = []
-        return single
-    }
     /// User name (PLAIN authentication).
     public var username: String
     /// Password (PLAIN authentication).
@@ -192,6 +180,20 @@ public struct AMQPConfiguration: Sendable {
             tls: isTLS ? TLS() : nil,
             connectionName: connectionName
         )
+    }
+}
+
+extension AMQPConfiguration {
+    /// `host:port`, then the failover nodes: the order a connection attempt tries them in.
+    public var endpoints: [AMQPEndpoint] { [AMQPEndpoint(host: host, port: port)] + failoverEndpoints }
+
+    /// This configuration aimed at one of its endpoints only.
+    func aimed(at endpoint: AMQPEndpoint) -> AMQPConfiguration {
+        var single = self
+        single.host = endpoint.host
+        single.port = endpoint.port
+        single.failoverEndpoints = []
+        return single
     }
 }
 
