@@ -187,6 +187,9 @@ extension AMQPConfiguration {
     /// `host:port`, then the failover nodes: the order a connection attempt tries them in.
     public var endpoints: [AMQPEndpoint] { [AMQPEndpoint(host: host, port: port)] + failoverEndpoints }
 
+    /// The endpoints as `host:port`, comma-separated, for logs and settings summaries.
+    public var endpointList: String { endpoints.map(\.description).joined(separator: ",") }
+
     /// This configuration aimed at one of its endpoints only.
     func aimed(at endpoint: AMQPEndpoint) -> AMQPConfiguration {
         var single = self

@@ -98,7 +98,7 @@ public final class AMQPConnection: Sendable, Service {
                 logger.warning(
                     "broker unreachable at start; retrying",
                     metadata: [
-                        "amqp.host": "\(configuration.endpoints.map(\.description).joined(separator: ","))", "amqp.retry_in": "\(delay)",
+                        "amqp.host": "\(configuration.endpointList)", "amqp.retry_in": "\(delay)",
                         "amqp.error": "\(error)",
                     ])
                 try await Task.sleep(for: delay)

@@ -56,3 +56,17 @@ import TaskerCore
         #expect(TaskState.inProgress.rawValue == "in_progress")
     }
 }
+
+@Suite struct TaskStateNameTests {
+    @Test func namesBecomeStatesInOrderAndTheFirstUnknownNameIsReported() throws {
+        #expect(try TaskState.named(["error", "in_progress"]) == [.error, .inProgress])
+        #expect(try TaskState.named([String]()) == [])
+        #expect(throws: TaskState.UnknownName.self) { try TaskState.named(["error", "broken", "nope"]) }
+        do {
+            _ = try TaskState.named(["error", "broken", "nope"])
+        } catch {
+            #expect(error.name == "broken")
+            #expect(error.description.hasPrefix("unknown state 'broken' (one of pending, in_progress,"))
+        }
+    }
+}

@@ -5,6 +5,11 @@ public import TaskerPostgres
 /// Tasks, steps and audit rows as the API's JSON (docs/openapi.yaml: `Task`, `TaskDetail`,
 /// `Step`, `StepDetail`, `AuditEntry`).
 public enum TaskPresenter {
+    /// A page of tasks: `tasks` (each a ``summary(_:)``) and the `next_cursor` token, or null.
+    public static func list(_ page: Page<TaskRecord>) -> JSONValue {
+        ["tasks": .array(page.items.map(summary)), "next_cursor": page.next.map { .string($0.token) } ?? .null]
+    }
+
     public static func summary(_ task: TaskRecord) -> JSONValue {
         [
             "task_id": .string(task.id.uuidString.lowercased()),

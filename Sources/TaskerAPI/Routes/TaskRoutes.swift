@@ -66,12 +66,7 @@ struct TaskRoutes: APIRouteCollection {
             createdAfter: try query.time("created_after"), createdBefore: try query.time("created_before"),
             updatedAfter: try query.time("updated_after"), updatedBefore: try query.time("updated_before"))
         if let states = query.list("state") {
-            filter.states = try states.map { name throws(APIError) in
-                guard let state = TaskState(rawValue: name) else {
-                    throw APIError.badRequest("unknown state '\(name)' (one of \(TaskState.allCases.map(\.rawValue).joined(separator: ", ")))")
-                }
-                return state
-            }
+            do { filter.states = try TaskState.named(states) } catch { throw APIError.badRequest(error.description) }
         }
         var hashes = query.list("identity_hash")
         if let key = try query.string("idempotency_key") {
@@ -84,7 +79,7 @@ struct TaskRoutes: APIRouteCollection {
             return cursor
         }
         let page = try await dependencies.tasks.list(filter, limit: limit, after: cursor)
-        return JSONResponse.make(["tasks": .array(page.items.map(TaskPresenter.summary)), "next_cursor": page.next.map { .string($0.token) } ?? .null])
+        return JSONResponse.make(TaskPresenter.list(page))
     }
 
     /// The identity hashes an idempotency key has under each registered version of the named

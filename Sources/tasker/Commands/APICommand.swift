@@ -56,7 +56,7 @@ struct APICommand: AsyncParsableCommand {
             let pipeline = configuration.pipeline
             if observability.checkConfig {
                 print("tasker.api: configuration accepted; listening on \(configuration.host):\(configuration.port), database \(pool.configuration), "
-                    + "broker \(pipeline.amqp.endpoints.map(\.description).joined(separator: ",")), prefix \(pipeline.topology.prefix), \(try observability.summary())")
+                    + "broker \(pipeline.amqp.endpointList), prefix \(pipeline.topology.prefix), \(try observability.summary())")
                 return
             }
             let server = try APIServer(

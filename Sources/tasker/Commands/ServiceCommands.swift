@@ -28,7 +28,7 @@ struct OrchestrationServiceOptions: ParsableArguments {
         let pool = try database.makeDatabase(logger: logger)
         let pipeline = try service.pipeline()
         if observability.checkConfig {
-            print("\(label): configuration accepted; database \(pool.configuration), broker \(pipeline.amqp.endpoints.map(\.description).joined(separator: ",")), "
+            print("\(label): configuration accepted; database \(pool.configuration), broker \(pipeline.amqp.endpointList), "
                 + "prefix \(pipeline.topology.prefix), \(try observability.summary())")
             return
         }
@@ -100,9 +100,9 @@ struct WorkerCommand: AsyncParsableCommand {
     func run() async throws {
         let app = ExampleWorker.app
         guard !observability.checkConfig else {
-            let amqp = try options.service.amqpConfiguration(name: app.label)
-            _ = try app.configuration(options.worker, service: options.service, namespaces: options.worker.resolvedNamespaces(fallback: ["default"]))
-            print("\(app.label): configuration accepted; broker \(amqp.endpoints.map(\.description).joined(separator: ",")), prefix \(options.service.topology.prefix), "
+            let configuration = try app.configuration(
+                options.worker, service: options.service, namespaces: options.worker.resolvedNamespaces(fallback: ["default"]))
+            print("\(app.label): configuration accepted; broker \(configuration.amqp.endpointList), prefix \(configuration.topology.prefix), "
                 + "\(try observability.summary())")
             return
         }

@@ -35,14 +35,11 @@ struct TasksCommand: AsyncParsableCommand {
     }
 
     private func states() throws -> [TaskState]? {
-        try state.map { list in
-            try list.split(separator: ",").map { raw in
-                let name = raw.trimmingCharacters(in: .whitespaces)
-                guard let state = TaskState(rawValue: name) else {
-                    throw ValidationError("--state: '\(name)' is not one of \(TaskState.allCases.map(\.rawValue).joined(separator: ", "))")
-                }
-                return state
-            }
+        guard let state else { return nil }
+        do {
+            return try TaskState.named(state.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+        } catch {
+            throw ValidationError("--state: '\(error.name)' is not one of \(TaskState.allNames)")
         }
     }
 
@@ -55,11 +52,7 @@ struct TasksCommand: AsyncParsableCommand {
             try await TaskQueries(database: database, logger: logger).list(filter, limit: limit, after: cursor)
         }
         if json {
-            let document: JSONValue = [
-                "tasks": .array(page.items.map(TaskPresenter.summary)),
-                "next_cursor": page.next.map { .string($0.token) } ?? .null,
-            ]
-            print(document.canonicalString)
+            print(TaskPresenter.list(page).canonicalString)
             return
         }
         print(Self.text(page.items))
