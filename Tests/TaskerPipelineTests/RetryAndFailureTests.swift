@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TaskerAMQP
 import TaskerCore
 import TaskerPostgres
 import TaskerServices
@@ -34,6 +35,39 @@ import TaskerServices
             let retryAt = try #require(trail[3].metadata["next_retry_at"]?.stringValue)
             #expect(requeuedAt.timeIntervalSince(failedAt) >= 0.15, "retried after \(requeuedAt.timeIntervalSince(failedAt)) s")
             #expect(requeuedAt.timeIntervalSince(failedAt) < 1.5, "retry was late: \(requeuedAt.timeIntervalSince(failedAt)) s (due \(retryAt))")
+        }
+    }
+
+    @Test func aWaitingTaskAnnouncesWhyOnTheEventsExchange() async throws {
+        try await PipelineHarness.run { harness in
+            let topology = harness.topology
+            try await AMQPConnection.withConnection(configuration: harness.amqp, logger: harness.logger) { connection in
+                let queue = "\(topology.prefix).test-waiting"
+                try await connection.declare(AMQPQueue(name: queue, type: .classic, durable: false, autoDelete: true))
+                for key in ["workflow.no_viable_steps", "workflow.task_reenqueue_delayed", "workflow.task_reenqueue_requested"] {
+                    try await connection.bind(AMQPBinding(queue: queue, exchange: topology.eventsExchange, routingKey: key))
+                }
+                let deliveries = try await connection.consume(queue: queue, prefetch: 50)
+                var events = deliveries.makeAsyncIterator()
+
+                let reply = try await harness.submit("diamond", context: ["even_number": 2, "fail_once": ["branch_b"], "run": .string(UUID().uuidString)])
+                let taskID = try #require(reply.taskID)
+                #expect(try await harness.waitForTask(taskID).task.state == .complete)
+
+                var seen: [String: JSONValue] = [:]
+                while seen.count < 3, let delivery = try await events.next() {
+                    try delivery.ack()
+                    let payload = try JSONValue.parse(Data(delivery.body))
+                    guard payload["task_id"]?.stringValue.flatMap(UUID.init(uuidString:)) == taskID, let name = payload["event"]?.stringValue else { continue }
+                    seen[name] = payload
+                }
+                // branch_b failed and waited for its retry; branch_c's completion could not start
+                // `end` alone; the reenqueuer then sent branch_b again.
+                #expect(seen["workflow.task_reenqueue_delayed"]?["details"]?["steps_waiting"] == .int(1))
+                #expect(seen["workflow.task_reenqueue_delayed"]?["details"]?["next_retry_at"]?.doubleValue != nil)
+                #expect(seen["workflow.no_viable_steps"] != nil)
+                #expect(seen["workflow.task_reenqueue_requested"]?["details"]?["steps"] == .int(1))
+            }
         }
     }
 

@@ -8,8 +8,8 @@
 public enum LifecycleEventSelection: String, Sendable, CaseIterable {
     /// Every task and step event: one or more messages per step attempt.
     case all
-    /// Task events only (created, started, completed, failed, ...): a few messages per task.
-    /// The default: a step's history is in its audit trail.
+    /// Task and workflow events (created, started, re-enqueued, no viable steps, completed,
+    /// finalized, ...): a few messages per task. The default: a step's history is in its audit trail.
     case task
     /// None but the two that are always published.
     case none

@@ -55,6 +55,7 @@ public struct WorkflowMachine: Sendable {
         }
 
         // Finalization: only tasks a step of which finished in this batch can be done.
+        var finished: Set<UUID> = []
         for id in ledger.tasksToCheck.sorted(by: UUID.precedes) {
             guard let task = snapshot.tasks[id], task.state == .inProgress, let counts = progress[id] else { continue }
             let final: TaskState
@@ -74,7 +75,10 @@ public struct WorkflowMachine: Sendable {
             effects.events.append(LifecycleEvent(
                 event: .taskFinalized, eventID: makeEventID(), occurredAt: now, taskID: id,
                 details: ["state": .string(final.rawValue)]))
+            finished.insert(id)
         }
+        let running = Set(snapshot.tasks.values.filter { $0.state == .inProgress }.map(\.id)).subtracting(finished)
+        effects.events += waitingEvents(ledger: ledger, dispatched: effects.dispatch, snapshot: snapshot, progress: progress, running: running)
         return effects
     }
 }

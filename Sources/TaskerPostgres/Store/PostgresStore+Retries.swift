@@ -8,9 +8,10 @@ extension PostgresStore {
     public func reenqueueDue(now: Date, limit: Int = 500) async throws -> [OutboxEntry] {
         try await inBatchTransaction { transaction, deleting in
             var waiting: [(stepID: UUID, nextRetryAt: Date, taskState: TaskState)] = []
+            var taskOf: [UUID: UUID] = [:]
             let rows = try await transaction.connection.query(
                 """
-                SELECT s.id, s.next_retry_at, t.state FROM steps s JOIN tasks t ON t.id = s.task_id
+                SELECT s.id, s.next_retry_at, t.state, t.id FROM steps s JOIN tasks t ON t.id = s.task_id
                 WHERE s.state = 'waiting_for_retry' AND s.next_retry_at <= \(now) AND t.state = 'in_progress'
                   AND t.topology = \(topology.prefix)
                 ORDER BY s.next_retry_at LIMIT \(limit)
@@ -18,13 +19,16 @@ extension PostgresStore {
                 """,
                 logger: logger
             )
-            for try await (id, at, state) in rows.decode((UUID, Date, String).self) {
+            for try await (id, at, state, task) in rows.decode((UUID, Date, String, UUID).self) {
                 waiting.append((id, at, try Self.decodeState(state)))
+                taskOf[id] = task
             }
-            let due = machine(at: now).retriesDue(waiting)
+            let machine = machine(at: now)
+            let due = machine.retriesDue(waiting)
             var batch = PostgresBatch(store: self, committing: transaction, now: now, deleting: deleting)
             var effects = WorkflowEffects()
             effects.dispatch = due
+            effects.events = machine.reenqueueRequested(due.compactMap { step in taskOf[step].map { (step, $0) } })
             try await batch.apply(effects)
             try await batch.finish()
             return batch.outbox
