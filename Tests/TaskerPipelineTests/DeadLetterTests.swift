@@ -13,10 +13,7 @@ import TaskerWire
         try await PipelineHarness.run { harness in
             let topology = harness.topology
             try await AMQPConnection.withConnection(configuration: harness.amqp, logger: harness.logger) { connection in
-                let events = "\(topology.prefix).test-rejections"
-                try await connection.declare(AMQPQueue(name: events, type: .classic, durable: false, autoDelete: true))
-                try await connection.bind(AMQPBinding(queue: events, exchange: topology.eventsExchange, routingKey: "task.request_rejected"))
-                let rejections = try await connection.consume(queue: events, prefetch: 10)
+                let rejections = try await harness.consumeEvents(["task.request_rejected"], named: "test-rejections", on: connection)
                 var announced = rejections.makeAsyncIterator()
                 let queue = DeadLetterQueue(connection: connection, topology: topology)
 

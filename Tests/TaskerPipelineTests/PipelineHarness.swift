@@ -111,6 +111,15 @@ struct PipelineHarness: Sendable {
         }
     }
 
+    /// Consumes, on `connection`, the lifecycle events of this harness's topology whose routing
+    /// keys are `keys`, through a transient queue named after `name`.
+    func consumeEvents(_ keys: [String], named name: String, on connection: AMQPConnection) async throws -> AMQPConsumer {
+        let queue = "\(topology.prefix).\(name)"
+        try await connection.declare(AMQPQueue(name: queue, type: .classic, durable: false, autoDelete: true))
+        for key in keys { try await connection.bind(AMQPBinding(queue: queue, exchange: topology.eventsExchange, routingKey: key)) }
+        return try await connection.consume(queue: queue, prefetch: 50)
+    }
+
     /// Submits a request and returns the reply.
     func submit(_ name: String, context: JSONValue, key: String? = nil) async throws -> TaskRequestReply {
         try await submitAll([TaskRequest(namespace: namespace, name: name, context: context, idempotencyKey: key)])[0]

@@ -40,14 +40,10 @@ import TaskerServices
 
     @Test func aWaitingTaskAnnouncesWhyOnTheEventsExchange() async throws {
         try await PipelineHarness.run { harness in
-            let topology = harness.topology
             try await AMQPConnection.withConnection(configuration: harness.amqp, logger: harness.logger) { connection in
-                let queue = "\(topology.prefix).test-waiting"
-                try await connection.declare(AMQPQueue(name: queue, type: .classic, durable: false, autoDelete: true))
-                for key in ["workflow.no_viable_steps", "workflow.task_reenqueue_delayed", "workflow.task_reenqueue_requested"] {
-                    try await connection.bind(AMQPBinding(queue: queue, exchange: topology.eventsExchange, routingKey: key))
-                }
-                let deliveries = try await connection.consume(queue: queue, prefetch: 50)
+                let deliveries = try await harness.consumeEvents(
+                    ["workflow.no_viable_steps", "workflow.task_reenqueue_delayed", "workflow.task_reenqueue_requested"],
+                    named: "test-waiting", on: connection)
                 var events = deliveries.makeAsyncIterator()
 
                 let reply = try await harness.submit("diamond", context: ["even_number": 2, "fail_once": ["branch_b"], "run": .string(UUID().uuidString)])
