@@ -23,8 +23,8 @@ BASE_PORT = int(os.environ["TASKER_CLUSTER_PORT"])
 
 def node_env(node):
     """The ops/lib.sh settings of node 0, 1 or 2 of the cluster."""
-    env = dict(os.environ, TASKER_STATE_DIR=f"{CLUSTER_DIR}/node{node}", TASKER_AMQP_PORT=str(BASE_PORT + node),
-               TASKER_RABBIT_NODE=f"taskercluster{node}@localhost")
+    env = dict(os.environ, TASKER_STATE_DIR=f"{CLUSTER_DIR}/node{node}", TASKER_STARTED_FILE=f"{CLUSTER_DIR}/node{node}/started",
+               TASKER_AMQP_PORT=str(BASE_PORT + node), TASKER_RABBIT_NODE=f"taskercluster{node}@localhost")
     for inherited in ("TASKER_RABBIT_DIR", "TASKER_FRESH"):
         env.pop(inherited, None)
     return env
