@@ -47,10 +47,11 @@ import TaskerPostgres
             let store = PostgresStore(database: tasks.database, topology: WireTopology(prefix: "t"), events: .task, logger: testLogger)
             let (detail, start) = try await started(store)
             #expect(start.outbox.map(\.message.type).sorted() == ["task.created", "task.started", "workflow.viable_steps_discovered"])
-            // A retryable failure: the step event that wakes the reenqueuer is published in every mode.
+            // A retryable failure: of the step events, only the one that wakes the reenqueuer is
+            // published in every mode; the task-level workflow event says the task waits for it.
             let root = detail.steps[0]
             let failed = try await store.recordResult(result(.failed, root, errorKind: .retryable), now: now)
-            #expect(failed.outbox.map(\.message.type) == ["step.retry_scheduled"])
+            #expect(failed.outbox.map(\.message.type) == ["step.retry_scheduled", "workflow.task_reenqueue_delayed"])
         }
     }
 
